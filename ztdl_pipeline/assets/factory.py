@@ -1,0 +1,418 @@
+"""Asset factories for the pattern every example repeats:
+
+raw/<dataset> -> features/<dataset> -> models/<example> -> reports/<example> -> exports/<example>
+
+with checks on features (blocking), the export gate on reports (blocking) and a reload check on
+exports. Heavy imports (Keras/TensorFlow, core modules that use them) happen inside asset bodies.
+"""
+
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from ztdl_pipeline import settings
+from ztdl_pipeline.core.features import SPLIT_COLUMN, TabularRecipe, column_summary
+from ztdl_pipeline.datasets import DatasetFile
+from ztdl_pipeline.resources.compute import TensorFlowCompute
+from ztdl_pipeline.resources.data_source import DatasetSource
+
+CODE_VERSION = "1"  # bump a layer's version when its logic changes, to mark its assets unsynced
+
+
+class TrainingConfig(dg.Config):
+    """Hyper-parameters of a training asset. Subclasses set the book's values as defaults."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    momentum: float = 0.0
+    validation_split: float = 0.0
+    cv_folds: int = 0
+    cv_epochs: int = 0  # 0: same as epochs
+    seed: int = 42
+    profile: str | None = None  # book | fast; unset: $ZTDL_PROFILE, default book
+    fast_epochs: int = 5  # epochs under the fast profile
+
+    def resolve(self):
+        from ztdl_pipeline.core.specs import Hyper
+
+        profile = settings.resolve_profile(self.profile)
+        fast = profile == "fast"
+        return Hyper(
+            epochs=min(self.epochs, self.fast_epochs) if fast else self.epochs,
+            batch_size=self.batch_size, optimizer=self.optimizer, learning_rate=self.learning_rate,
+            momentum=self.momentum, validation_split=self.validation_split,
+            cv_folds=min(self.cv_folds, 2) if fast and self.cv_folds else self.cv_folds,
+            cv_epochs=min(self.cv_epochs or self.epochs, self.fast_epochs) if fast else self.cv_epochs,
+            seed=self.seed, profile=profile)
+
+
+def _md_table(frame: pd.DataFrame) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.to_markdown() if hasattr(frame, "to_markdown") and _has_tabulate()
+                               else "```\n" + frame.to_string() + "\n```")
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _table_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+
+
+# ---------------------------------------------------------------- raw
+
+
+def raw_file_asset(entry: DatasetFile, group: str) -> dg.AssetsDefinition:
+    @dg.asset(key=["raw", entry.name], group_name=group, io_manager_key="parquet_io",
+              kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+              description=f"{entry.filename}: {entry.description}")
+    def _raw(context: dg.AssetExecutionContext, data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
+        from ztdl_pipeline.core.schema import read_csv_checked
+
+        path, digest, origin = data_source.fetch(entry, log=context.log)
+        frame = read_csv_checked(path, entry.columns, entry.read_options)
+        return dg.Output(frame, data_version=dg.DataVersion(digest), metadata={
+            "rows": len(frame), "columns": list(map(str, frame.columns)), "sha256": digest,
+            "source_file": dg.MetadataValue.path(str(path)), "fetched_from": origin,
+            "canonical_url": dg.MetadataValue.url(entry.url),
+            "dagster/column_schema": _table_schema(frame), "dagster/row_count": len(frame),
+        })
+
+    return _raw
+
+
+class GeneratedDataConfig(dg.Config):
+    n_samples: int = 1000
+    noise: float = 0.1
+    random_state: int = 0
+
+
+def generated_asset(name: str, group: str, generate: Callable[[GeneratedDataConfig], pd.DataFrame],
+                    description: str, config_cls: type[GeneratedDataConfig]) -> dg.AssetsDefinition:
+    @dg.asset(key=["raw", name], group_name=group, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
+              code_version=CODE_VERSION, description=description)
+    def _generated(config: config_cls) -> dg.Output[pd.DataFrame]:  # type: ignore[valid-type]
+        frame = generate(config)
+        digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
+        return dg.Output(frame, data_version=dg.DataVersion(digest), metadata={
+            "rows": len(frame), "generator": json.dumps(config.model_dump()), "sha256": digest,
+            "dagster/column_schema": _table_schema(frame), "dagster/row_count": len(frame),
+        })
+
+    return _generated
+
+
+# ---------------------------------------------------------------- features
+
+
+def features_asset(name: str, recipe: TabularRecipe, group: str, description: str) -> dg.AssetsDefinition:
+    @dg.asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", name])}, group_name=group,
+              io_manager_key="parquet_io", kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+              description=description)
+    def _features(raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+        from ztdl_pipeline.core.features import apply_scaling, build_features
+
+        frame = build_features(raw, recipe, source=f"raw/{name}")
+        attrs = frame.attrs
+        counts = frame[SPLIT_COLUMN].value_counts()
+        scaled = apply_scaling(frame, attrs)
+        metadata: dict[str, Any] = {
+            "rows": len(frame), "rows_train": int(counts.get("train", 0)), "rows_test": int(counts.get("test", 0)),
+            "feature_columns": attrs["feature_columns"], "target": attrs["target"],
+            "split": json.dumps(attrs["split"]),
+            "scaling (offset, scale) fitted on train": json.dumps(attrs["scaling"]),
+            "imputation (train medians)": json.dumps(attrs["imputation"]),
+            "categories": json.dumps(attrs["categorical"]),
+            "column statistics (unscaled)": _md_table(column_summary(frame.drop(columns=[SPLIT_COLUMN]))),
+            "dagster/column_schema": _table_schema(frame), "dagster/row_count": len(frame),
+        }
+        if attrs["scaling"]:
+            metadata["column statistics (scaled, as the model sees them)"] = _md_table(
+                column_summary(scaled[list(attrs["scaling"])]))
+        if attrs["classes"] is not None:
+            balance = frame[attrs["target"]].value_counts(normalize=True).sort_index()
+            metadata["class balance"] = json.dumps({str(attrs["classes"][i]): round(float(v), 4)
+                                                    for i, v in balance.items()})
+        return dg.Output(frame, metadata=metadata)
+
+    return _features
+
+
+def features_checks(name: str, min_rows: int) -> list[dg.AssetChecksDefinition]:
+    key = dg.AssetKey(["features", name])
+
+    @dg.asset_check(asset=key, name="schema_and_nulls", blocking=True,
+                    description="feature columns are present, float32 and free of NaN; target present")
+    def _schema(features: pd.DataFrame) -> dg.AssetCheckResult:
+        attrs = features.attrs
+        problems = [f"missing column {c}" for c in [*attrs["feature_columns"], *attrs["target_columns"]]
+                    if c not in features.columns]
+        present = [c for c in attrs["feature_columns"] if c in features.columns]
+        problems += [f"{c} is {features[c].dtype}, expected float32" for c in present
+                     if str(features[c].dtype) != "float32"]
+        nulls = {c: int(n) for c, n in features[present + [attrs["target"]]].isna().sum().items() if n}
+        problems += [f"{c} has {n} NaN" for c, n in nulls.items()]
+        return dg.AssetCheckResult(passed=not problems, metadata={"problems": json.dumps(problems)})
+
+    @dg.asset_check(asset=key, name="row_counts", blocking=True,
+                    description=f"at least {min_rows} rows and no empty split")
+    def _rows(features: pd.DataFrame) -> dg.AssetCheckResult:
+        counts = features[SPLIT_COLUMN].value_counts()
+        wants_test = bool(features.attrs["split"]["test_size"])
+        passed = bool(len(features) >= min_rows and counts.get("train", 0) > 0) and bool(
+            not wants_test or counts.get("test", 0) > 0)
+        return dg.AssetCheckResult(passed=passed, metadata={
+            "rows": len(features), "min_rows": min_rows, "train": int(counts.get("train", 0)),
+            "test": int(counts.get("test", 0))})
+
+    checks = [_schema, _rows]
+
+    @dg.asset_check(asset=key, name="label_balance", blocking=True,
+                    description="every class is present in the train split, none below 1 % of it")
+    def _balance(features: pd.DataFrame) -> dg.AssetCheckResult:
+        attrs = features.attrs
+        if attrs["classes"] is None:
+            return dg.AssetCheckResult(passed=True, metadata={"task": "regression: not applicable"})
+        train = features[features[SPLIT_COLUMN] == "train"][attrs["target"]]
+        shares = train.value_counts(normalize=True).reindex(range(len(attrs["classes"])), fill_value=0.0)
+        return dg.AssetCheckResult(passed=bool(shares.min() >= 0.01), metadata={
+            "train class shares": json.dumps({str(attrs["classes"][i]): round(float(v), 4)
+                                              for i, v in shares.items()})})
+
+    checks.append(_balance)
+    return checks
+
+
+# ---------------------------------------------------------------- models, reports, exports
+
+
+def model_asset(example, group: str, config_cls: type[TrainingConfig]) -> dg.AssetsDefinition:
+    @dg.asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
+              group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
+              code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
+    def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
+               compute: TensorFlowCompute, features: pd.DataFrame) -> dg.Output:
+        device = compute.setup()
+        from ztdl_pipeline.core.tabular import train
+
+        hyper = config.resolve()
+        context.log.info(f"training {example.name}: {hyper} on {device}")
+
+        def log_epoch(epoch: int, logs: dict) -> None:
+            if epoch == 1 or epoch == hyper.epochs or epoch % max(1, hyper.epochs // 10) == 0:
+                context.log.info(f"epoch {epoch}/{hyper.epochs}: "
+                                 + ", ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+
+        trained = train(example, features, hyper, strategy=compute.strategy(), jit_compile=compute.jit_compile,
+                        seed_fn=compute.seed_everything, on_epoch_end=log_epoch)
+        trained.info["device"] = device
+        last = {f"final_{k}": float(v[-1]) for k, v in trained.history.items()}
+        metadata = {**last, "epochs": hyper.epochs, "profile": hyper.profile,
+                    "training_seconds": trained.info["seconds"],
+                    "samples_per_second": trained.info["samples_per_second"] or 0.0,
+                    "trainable_params": trained.info["trainable_params"],
+                    "hyper_parameters": json.dumps(trained.info["hyper"])}
+        if "cv" in trained.info:
+            metadata["cv_mean"] = trained.info["cv"]["mean"]
+            metadata["cv_std"] = trained.info["cv"]["std"]
+        return dg.Output(trained, metadata=metadata)
+
+    return _model
+
+
+def report_asset(example, group: str) -> dg.AssetsDefinition:
+    @dg.asset(key=["reports", example.name],
+              ins={"trained": dg.AssetIn(["models", example.name]),
+                   "features": dg.AssetIn(["features", example.dataset])},
+              group_name=group, io_manager_key="report_io", kinds={"keras", "json", "markdown"},
+              code_version=CODE_VERSION, description=f"Evaluation of {example.title}, ours vs the book")
+    def _report(context: dg.AssetExecutionContext, trained, features: pd.DataFrame) -> dg.Output[dict]:
+        from ztdl_pipeline.core import tabular
+        from ztdl_pipeline.core.report import comparison_rows, write_report_folder
+
+        metrics = tabular.evaluate(example, trained, features)
+        images = tabular.report_images(example, trained, features, metrics)
+        profile = metrics["profile"]
+        threshold = example.gate_threshold(profile)
+        metrics["gate"] = {"split": example.primary[0], "metric": example.primary[1], "threshold": threshold}
+        metrics["book"] = comparison_rows(metrics, example.book)
+        folder = settings.data_dir() / "reports" / example.name
+        write_report_folder(folder, tabular.report_markdown(example, trained, metrics, images, threshold,
+                                                            embed=False), images)
+        ui_markdown = tabular.report_markdown(example, trained, metrics, images, threshold, embed=True)
+        numbers: dict[str, Any] = {}
+        for split in ("train", "test", "all"):
+            for name, value in metrics.get(split, {}).items():
+                if isinstance(value, float):
+                    numbers[f"{split}_{name}"] = value
+        for row in metrics["book"]:
+            numbers[f"book_{row['split']}_{row['metric']}"] = row["book"]
+        return dg.Output(metrics, metadata={
+            **numbers, "report": dg.MetadataValue.md(ui_markdown),
+            "report_folder": dg.MetadataValue.path(str(folder)), "gate_threshold": threshold,
+            "profile": profile})
+
+    return _report
+
+
+def _previous_export_metric(example, profile: str) -> float | None:
+    from ztdl_pipeline.core import registry
+
+    entry = registry.current_entry(settings.data_dir() / "exports" / example.name)
+    if entry and entry.get("profile") == profile:
+        return entry.get("gate_metric")
+    return None
+
+
+def _gate_decision(example, report: dict):
+    from ztdl_pipeline.core.gate import decide
+    from ztdl_pipeline.core.report import lookup_metric
+
+    split, metric = example.primary
+    profile = report["profile"]
+    return decide(f"{split}/{metric}", lookup_metric(report, split, metric), example.gate_threshold(profile),
+                  previous=_previous_export_metric(example, profile))
+
+
+def export_gate_check(example) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["reports", example.name]), name="export_gate", blocking=True,
+                    description="the model clears its threshold (book value − tolerance) and is no worse "
+                                "than the current export; a failure blocks the export")
+    def _gate(report: dict) -> dg.AssetCheckResult:
+        decision = _gate_decision(example, report)
+        return dg.AssetCheckResult(passed=decision.passed, metadata={
+            "metric": decision.metric, "value": decision.value if decision.value is not None else float("nan"),
+            "threshold": decision.threshold,
+            "previous_export": decision.previous if decision.previous is not None else float("nan"),
+            "reasons": json.dumps(decision.reasons)})
+
+    return _gate
+
+
+def export_asset(example, group: str) -> dg.AssetsDefinition:
+    @dg.asset(key=["exports", example.name],
+              ins={"trained": dg.AssetIn(["models", example.name]),
+                   "features": dg.AssetIn(["features", example.dataset]),
+                   "raw": dg.AssetIn(["raw", example.dataset]),
+                   "report": dg.AssetIn(["reports", example.name])},
+              group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
+              code_version=CODE_VERSION,
+              description=f"{example.title} as a versioned SavedModel taking raw values (TF Serving layout)")
+    def _export(context: dg.AssetExecutionContext, trained, features: pd.DataFrame, raw: pd.DataFrame,
+                report: dict) -> dg.Output[dict]:
+        from ztdl_pipeline.core import export, registry
+        from ztdl_pipeline.core.tabular import view
+
+        decision = _gate_decision(example, report)
+        if not decision.passed:  # the blocking check stops this in a run; this also covers a lone export
+            raise dg.Failure(f"exports/{example.name}: not exported — " + "; ".join(decision.reasons))
+        data = view(features, example)
+        serving, signature = export.serving_model(trained.model, data.attrs)
+        model_dir = settings.data_dir() / "exports" / example.name
+        staged = export.staging_dir(model_dir)
+        try:
+            start = time.perf_counter()
+            export.write_savedmodel(serving, signature, staged)
+            difference = verify_savedmodel(staged, trained, data, raw, signature)
+            version, path = export.publish_version(staged, model_dir)
+        finally:
+            export.discard(staged)
+        entry = {
+            "path": str(path), "signature": signature, "outputs": _describe_outputs(data.attrs),
+            "gate_metric": decision.value, "gate": f"{decision.metric} ≥ {decision.threshold:.4f}",
+            "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
+                        for s in ("train", "test", "all") if s in report},
+            "profile": report["profile"], "run_id": context.run_id,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "upstream_data_versions": _data_versions(context, example),
+        }
+        registry.record(model_dir, version, entry)
+        record = {"model": example.name, "version": version, **entry}
+        return dg.Output(record, metadata={
+            "version": version, "path": dg.MetadataValue.path(str(path)),
+            "max_abs_difference_vs_keras": difference, "export_seconds": round(time.perf_counter() - start, 2),
+            "signature": json.dumps(signature), "gate_metric": decision.value or 0.0})
+
+    return _export
+
+
+def _describe_outputs(attrs: dict) -> dict:
+    if attrs["task"] == "regression":
+        return {"output_0": f"predicted {attrs['target']} in original units"}
+    if attrs["task"] == "binary" and len(attrs["target_columns"]) == 1:
+        return {"output_0": f"P({attrs['target']} = {attrs['classes'][1]})", "classes": attrs["classes"]}
+    return {"output_0": "class probabilities", "classes": attrs["classes"]}
+
+
+def _data_versions(context: dg.AssetExecutionContext, example) -> dict[str, str]:
+    versions = {}
+    for key in (["raw", example.dataset], ["features", example.dataset], ["models", example.name]):
+        asset_key = dg.AssetKey(key)
+        try:
+            record = context.instance.get_latest_data_version_record(asset_key)
+            tags = record.tags if record else {}
+            versions[asset_key.to_user_string()] = tags.get("dagster/data_version", "")
+        except Exception:  # noqa: BLE001 - provenance is informative, never a reason to fail an export
+            versions[asset_key.to_user_string()] = ""
+    return versions
+
+
+def verify_savedmodel(path, trained, data: pd.DataFrame, raw: pd.DataFrame, signature: dict) -> float:
+    """Reload the SavedModel with plain TensorFlow, feed it raw test rows, compare with the Keras model."""
+    import numpy as np
+
+    from ztdl_pipeline.core.export import load_and_predict
+    from ztdl_pipeline.core.features import raw_rows, safe_name, xy
+    from ztdl_pipeline.core.tabular import predict_original_units
+
+    split = "test" if (data[SPLIT_COLUMN] == "test").any() else "train"
+    rows = raw_rows(raw, data, split)
+    served = load_and_predict(path, {safe_name(k): v for k, v in rows.items()})
+    x, _ = xy(data, split)
+    expected = predict_original_units(trained.model, x, data.attrs)
+    served = served.reshape(expected.shape)
+    difference = float(np.max(np.abs(served - expected) / np.maximum(1.0, np.abs(expected))))
+    if not np.isfinite(difference) or difference > 1e-4:
+        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on raw {split} rows "
+                         f"(max relative difference {difference:.2e})")
+    return difference
+
+
+def export_reload_check(example) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=dg.AssetKey(["exports", example.name]), name="savedmodel_matches_keras",
+                    additional_ins={"trained": dg.AssetIn(["models", example.name]),
+                                    "features": dg.AssetIn(["features", example.dataset]),
+                                    "raw": dg.AssetIn(["raw", example.dataset])},
+                    description="tf.saved_model.load of the published version, fed raw test rows, "
+                                "predicts what the trained Keras model predicts")
+    def _reload(record: dict, trained, features: pd.DataFrame, raw: pd.DataFrame) -> dg.AssetCheckResult:
+        from ztdl_pipeline.core.tabular import view
+
+        data = view(features, example)
+        try:
+            difference = verify_savedmodel(record["path"], trained, data, raw, record["signature"])
+        except ValueError as exc:
+            return dg.AssetCheckResult(passed=False, metadata={"error": str(exc)})
+        return dg.AssetCheckResult(passed=True, metadata={"max_relative_difference": difference,
+                                                          "version": record["version"]})
+
+    return _reload
+
+
+def example_assets(example, group: str, config_cls: type[TrainingConfig]
+                   ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    """models/<x>, reports/<x>, exports/<x> and their checks for one example."""
+    return ([model_asset(example, group, config_cls), report_asset(example, group), export_asset(example, group)],
+            [export_gate_check(example), export_reload_check(example)])

@@ -1,0 +1,154 @@
+"""Export: a serving model that takes raw values, written as a versioned SavedModel (TF Serving layout).
+
+Layout: <exports>/<model>/<integer version>/{saved_model.pb, variables/, assets/} — the highest
+version is what TF Serving serves by default; a version folder is never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from ztdl_pipeline.core.features import is_integer_vocabulary, safe_name
+
+
+def serving_model(trained: keras.Model, attrs: Mapping[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
+    """Wrap a trained model (encoded-feature input) with the raw-value preprocessing of its features.
+
+    Reproduces the feature recipe inside the graph: median imputation + missing flags, one-hot of
+    categoricals with the fixed vocabularies, in the feature-column order the model was trained on;
+    a regression target scaled for training is scaled back to original units.
+    Returns the model and its input signature description {name: {column, dtype}}.
+    """
+    inputs: dict[str, keras.KerasTensor] = {}
+    signature: dict[str, dict[str, str]] = {}
+    encoded: dict[str, keras.KerasTensor] = {}
+    for column in attrs["numeric"]:
+        name = safe_name(column)
+        value = keras.Input(shape=(), name=name, dtype="float32")
+        inputs[name], signature[name] = value, {"column": column, "dtype": "float32"}
+        value_2d = keras.layers.Reshape((1,))(value)
+        if column in attrs["imputation"]:
+            fill = ImputeMissing(attrs["imputation"][column], name=f"impute_{name}")
+            encoded[column], encoded[f"{column}_was_missing"] = fill(value_2d)
+        else:
+            encoded[column] = value_2d
+    for column, categories in attrs["categorical"].items():
+        name = safe_name(column)
+        if is_integer_vocabulary(categories):
+            value = keras.Input(shape=(), name=name, dtype="int64")
+            lookup = keras.layers.IntegerLookup(vocabulary=list(categories), output_mode="one_hot",
+                                                num_oov_indices=1, name=f"onehot_{name}")
+            dtype = "int64"
+        else:
+            value = keras.Input(shape=(), name=name, dtype="string")
+            lookup = keras.layers.StringLookup(vocabulary=[str(c) for c in categories], output_mode="one_hot",
+                                               num_oov_indices=1, name=f"onehot_{name}")
+            dtype = "string"
+        inputs[name], signature[name] = value, {"column": column, "dtype": dtype}
+        one_hot = DropFirstColumn(name=f"drop_oov_{name}")(lookup(value))  # unknown/missing -> all zeros
+        for index, category in enumerate(categories):
+            encoded[f"{column}_{category}"] = SliceColumn(index, name=f"{name}_{safe_name(str(category))}")(one_hot)
+    ordered = [encoded[c] for c in attrs["feature_columns"]]
+    features = ordered[0] if len(ordered) == 1 else keras.layers.Concatenate(name="features")(ordered)
+    output = trained(features)
+    if attrs.get("task") == "regression" and attrs.get("target_scale"):
+        output = keras.layers.Rescaling(float(attrs["target_scale"]), name="to_original_units")(output)
+    return keras.Model(inputs, output, name=f"serving_{trained.name}"), signature
+
+
+@keras.saving.register_keras_serializable(package="ztdl")
+class ImputeMissing(keras.layers.Layer):
+    """NaN -> a fixed fill value; also returns the 0/1 'was missing' flag (DataCamp's age_was_missing)."""
+
+    def __init__(self, fill_value: float, **kwargs):
+        super().__init__(**kwargs)
+        self.fill_value = float(fill_value)
+
+    def call(self, x):
+        missing = keras.ops.isnan(x)
+        return keras.ops.where(missing, self.fill_value, x), keras.ops.cast(missing, "float32")
+
+    def get_config(self):
+        return {**super().get_config(), "fill_value": self.fill_value}
+
+
+@keras.saving.register_keras_serializable(package="ztdl")
+class DropFirstColumn(keras.layers.Layer):
+    def call(self, x):
+        return x[:, 1:]
+
+
+@keras.saving.register_keras_serializable(package="ztdl")
+class SliceColumn(keras.layers.Layer):
+    def __init__(self, index: int, **kwargs):
+        super().__init__(**kwargs)
+        self.index = int(index)
+
+    def call(self, x):
+        return x[:, self.index:self.index + 1]
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index}
+
+
+def _tensor_specs(model: keras.Model, signature: Mapping[str, Mapping[str, str]]):
+    import tensorflow as tf  # export is TensorFlow-only by nature
+
+    return {name: tf.TensorSpec(shape=(None,), dtype=getattr(tf, spec["dtype"]), name=name)
+            for name, spec in signature.items()}
+
+
+def write_savedmodel(model: keras.Model, signature: Mapping[str, Mapping[str, str]], path: Path) -> Path:
+    """Write `model` as a SavedModel whose `serve` / `serving_default` endpoint takes named raw inputs."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", lambda inputs: model(inputs, training=False),
+                         input_signature=[_tensor_specs(model, signature)])
+    archive.write_out(str(path), verbose=False)
+    return path
+
+
+def load_and_predict(path: str | Path, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Reload a SavedModel with plain TensorFlow (as a consumer would) and run its serving endpoint."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    tensors = {name: tf.constant(value) for name, value in inputs.items()}
+    return np.asarray(loaded.serve(tensors))
+
+
+def existing_versions(model_dir: Path) -> list[int]:
+    if not model_dir.exists():
+        return []
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def publish_version(staged: Path, model_dir: Path) -> tuple[int, Path]:
+    """Move a complete staged SavedModel folder to the next free integer version; never overwrite."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        version = (existing_versions(model_dir) or [0])[-1] + 1
+        target = model_dir / str(version)
+        try:
+            os.rename(staged, target)  # fails if the target exists (e.g. a concurrent export took it)
+            return version, target
+        except OSError:
+            if not target.exists():
+                raise
+
+
+def staging_dir(model_dir: Path) -> Path:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
+
+
+def discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,66 @@
+"""Evaluation metrics as plain functions of true values and model outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+def predicted_labels(output: np.ndarray) -> np.ndarray:
+    """Class labels from a model's output: sigmoid column -> threshold 0.5, softmax -> argmax."""
+    output = np.asarray(output)
+    if output.ndim == 1 or output.shape[1] == 1:
+        return (output.reshape(-1) > 0.5).astype("int64")
+    return output.argmax(axis=1)
+
+
+def accuracy(y_true: np.ndarray, output: np.ndarray) -> float:
+    y_true = np.asarray(y_true)
+    labels = y_true.argmax(axis=1) if y_true.ndim > 1 else y_true.reshape(-1)
+    return float(np.mean(predicted_labels(output) == labels))
+
+
+def r2(y_true: np.ndarray, output: np.ndarray) -> float:
+    return float(skm.r2_score(np.asarray(y_true).reshape(-1), np.asarray(output).reshape(-1)))
+
+
+def classification_metrics(y_true: np.ndarray, output: np.ndarray, classes: Sequence[Any]) -> dict[str, Any]:
+    """Accuracy, precision/recall/F1 (binary: positive class; multi-class: macro), confusion matrix."""
+    labels = np.arange(len(classes))
+    y_pred = predicted_labels(output)
+    y_true = np.asarray(y_true).reshape(-1)
+    binary = len(classes) == 2
+    average = "binary" if binary else "macro"
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels if not binary else None, average=average, zero_division=0)
+    per_class = skm.precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "accuracy": float(np.mean(y_pred == y_true)),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "confusion_matrix": skm.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "per_class": {str(c): {"precision": float(per_class[0][i]), "recall": float(per_class[1][i]),
+                               "f1": float(per_class[2][i]), "support": int(per_class[3][i])}
+                      for i, c in enumerate(classes)},
+        "n": int(len(y_true)),
+    }
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    y_true, y_pred = np.asarray(y_true).reshape(-1), np.asarray(y_pred).reshape(-1)
+    return {
+        "r2": float(skm.r2_score(y_true, y_pred)),
+        "mse": float(skm.mean_squared_error(y_true, y_pred)),
+        "mae": float(skm.mean_absolute_error(y_true, y_pred)),
+        "n": int(len(y_true)),
+    }
+
+
+def majority_baseline(labels: np.ndarray) -> float:
+    """Accuracy of always predicting the most frequent class: the floor any classifier must beat."""
+    counts = np.bincount(np.asarray(labels).reshape(-1).astype("int64"))
+    return float(counts.max() / counts.sum())

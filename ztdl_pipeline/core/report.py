@@ -1,0 +1,88 @@
+"""Reports: our numbers next to the book's, rendered as Markdown with the plots."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ztdl_pipeline.core import atomic
+
+
+@dataclass(frozen=True)
+class BookNumber:
+    """A number the book prints: which split and metric, its value, and where the book says it."""
+
+    split: str
+    metric: str
+    value: float
+    where: str = ""
+
+
+def lookup_metric(metrics: Mapping[str, Any], split: str, metric: str) -> float | None:
+    """Find metrics[split][metric]; CV results live under metrics['cv'] as mean/std."""
+    section = metrics.get(split)
+    if not isinstance(section, Mapping):
+        return None
+    value = section.get(metric)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def comparison_rows(metrics: Mapping[str, Any], book: Sequence[BookNumber]) -> list[dict[str, Any]]:
+    rows = []
+    for number in book:
+        ours = lookup_metric(metrics, number.split, number.metric)
+        rows.append({
+            "split": number.split, "metric": number.metric, "ours": ours, "book": number.value,
+            "difference": None if ours is None else ours - number.value, "book_ref": number.where,
+        })
+    return rows
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def comparison_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    lines = ["| split | metric | ours | book | ours − book | book ref |", "|---|---|---:|---:|---:|---|"]
+    for row in rows:
+        diff = "—" if row["difference"] is None else f"{row['difference']:+.4f}"
+        lines.append(f"| {row['split']} | {row['metric']} | {_fmt(row['ours'])} | {_fmt(row['book'])} "
+                     f"| {diff} | {row['book_ref']} |")
+    return "\n".join(lines)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def image_markdown(name: str, png: bytes, embed: bool) -> str:
+    """A Markdown image: a data URI for the Dagster UI (no image metadata type), a file link on disk."""
+    if embed:
+        return f"![{name}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+    return f"![{name}]({name}.png)"
+
+
+def render(title: str, sections: Sequence[tuple[str, str]], images: Mapping[str, bytes], embed: bool) -> str:
+    parts = [f"# {title}", ""]
+    for heading, body in sections:
+        parts += [f"## {heading}", "", body, ""]
+    if images:
+        parts += ["## Plots", ""]
+        parts += [image_markdown(name, png, embed) + "\n" for name, png in images.items()]
+    return "\n".join(parts)
+
+
+def write_report_folder(folder: Path, markdown: str, images: Mapping[str, bytes]) -> list[Path]:
+    """Write report.md and the PNGs (each atomically); metrics.json is written by the IO manager."""
+    written = [atomic.write_text(folder / "report.md", markdown)]
+    written += [atomic.write_bytes(folder / f"{name}.png", png) for name, png in images.items()]
+    return written

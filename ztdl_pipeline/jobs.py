@@ -1,0 +1,18 @@
+"""Asset jobs: one per domain group, and the retraining job the schedule runs."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+GROUPS = ("tabular",)
+
+group_jobs = [
+    dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group),
+                        description=f"Materialize the {group} group: raw -> features -> models -> reports -> exports")
+    for group in GROUPS
+]
+
+# retraining re-verifies the raw files (cheap) so new data flows in, then retrains, reports and exports
+retrain_job = dg.define_asset_job(
+    "retrain_job", selection=dg.AssetSelection.groups(*GROUPS),
+    description="Retrain every model on its current data, re-evaluate it and export it if it passes its gate")

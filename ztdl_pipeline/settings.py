@@ -1,0 +1,31 @@
+"""Environment-driven settings, read at call time (never cached at import) so tests can change them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_ENV = "ZTDL_DATA_DIR"
+MIRROR_ENV = "ZTDL_DATA_MIRROR"
+PROFILE_ENV = "ZTDL_PROFILE"
+PROFILES = ("book", "fast")
+
+
+def data_dir() -> Path:
+    """Storage root for everything the pipeline writes (default ./data)."""
+    return Path(os.environ.get(DATA_DIR_ENV) or "data").resolve()
+
+
+def mirror_dir() -> Path | None:
+    """Local mirror of the book's data/ folder, if one is configured."""
+    value = os.environ.get(MIRROR_ENV)
+    return Path(value).expanduser().resolve() if value else None
+
+
+def resolve_profile(explicit: str | None = None) -> str:
+    """The run profile: an explicit (run config) value wins over $ZTDL_PROFILE; default 'book'."""
+    profile = explicit or os.environ.get(PROFILE_ENV) or "book"
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} "
+                         f"(set {PROFILE_ENV} or the run config field 'profile')")
+    return profile
