@@ -37,6 +37,7 @@ class TrainingConfig(dg.Config):
     cv_folds: int = 0
     cv_epochs: int = 0  # 0: same as epochs
     seed: int = 42
+    restarts: int = 1  # >1: train from several seeds, keep the lowest final training loss
     profile: str | None = None  # book | fast; unset: $ZTDL_PROFILE, default book
     fast_epochs: int = 5  # epochs under the fast profile
 
@@ -51,7 +52,7 @@ class TrainingConfig(dg.Config):
             momentum=self.momentum, validation_split=self.validation_split,
             cv_folds=min(self.cv_folds, 2) if fast and self.cv_folds else self.cv_folds,
             cv_epochs=min(self.cv_epochs or self.epochs, self.fast_epochs) if fast else self.cv_epochs,
-            seed=self.seed, profile=profile)
+            seed=self.seed, restarts=self.restarts, profile=profile)
 
 
 def _md_table(frame: pd.DataFrame) -> dg.MetadataValue:

@@ -164,6 +164,7 @@ class MoonsDeepConfig(TrainingConfig):
     epochs: int = 100
     optimizer: str = "adam"
     learning_rate: float = 0.05
+    restarts: int = 5  # a 4-2-1 ReLU net often dies in a bad minimum (3 of 8 seeds reach the book's 1.000)
     fast_epochs: int = 20
 
 
@@ -232,13 +233,14 @@ EXAMPLES: list[tuple[TabularExample, type[TrainingConfig]]] = [
         title="ch3 logistic regression: will a visitor buy?",
         source="book ch3.logistic_regression_user_visit_duration, logreg_train_test_split, cross_validation_kfold, "
                "confusion_matrix_precision_recall (L3970–4622)",
-        builder="logistic_regression", loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.10,
+        builder="logistic_regression", loss="binary_crossentropy", primary=("cv", "mean"), tolerance=0.05,
         fast_floor=0.6,
         book=(B("all", "accuracy", 0.830, "L4265"), B("train", "accuracy", 0.825, "L4346"),
               B("test", "accuracy", 0.850, "L4347"), B("all", "precision", 0.811, "L4588"),
               B("all", "recall", 0.860, "L4589"), B("all", "f1", 0.835, "L4590"),
               B("cv", "mean", 0.8007, "L4464 (3-fold)"), B("cv", "std", 0.0593, "L4464")),
-        notes="The test split has 20 rows, so one visitor moves test accuracy by 0.05: the gate tolerance is 0.10."),
+        notes="The test split has 20 rows, so one visitor moves test accuracy by 0.05; the export gate judges the "
+              "3-fold cross-validated accuracy instead (book 0.8007)."),
         VisitDurationConfig),
     (TabularExample(
         name="housing_linreg", dataset="housing", title="ch3 exercise 1: house prices",
@@ -270,7 +272,10 @@ EXAMPLES: list[tuple[TabularExample, type[TrainingConfig]]] = [
         source="book ch4.moons_deep_relu (L5336–5458)", builder="moons_deep", loss="binary_crossentropy",
         primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.75,
         book=(B("train", "accuracy", 0.999, "L5442"), B("test", "accuracy", 1.000, "L5443")),
-        plots=("boundary",)), MoonsDeepConfig),
+        plots=("boundary",),
+        notes="So small a ReLU network is at the mercy of its initialisation: measured here, 3 of 8 seeds reach "
+              "the book's 1.000 and the others stall between 0.46 and 0.87 with dead units. We train from 5 seeds "
+              "and keep the lowest training loss (see Restarts)."), MoonsDeepConfig),
     (TabularExample(
         name="iris_softmax", dataset="iris", title="ch4 iris: softmax regression",
         source="book ch4.iris_softmax (L5537–5800)", builder="softmax_regression",
@@ -298,10 +303,11 @@ EXAMPLES: list[tuple[TabularExample, type[TrainingConfig]]] = [
     (TabularExample(
         name="titanic_fc", dataset="titanic", title="DataCamp: Titanic survival",
         source="DataCamp memo dc.titanic_classification (001:L782–892)", builder="titanic_fc",
-        loss="categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.55,
+        loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.63, fast_floor=0.55,
         book=(B("history", "accuracy", 0.6779, "001:L852 (epoch 10, training)"),
               B("history", "loss", 0.6444, "001:L852")),
-        notes="DataCamp trains on all 891 rows and prints training accuracy; we hold out 20 % to test."),
+        notes="DataCamp trains on all 891 rows and prints training accuracy; we hold out 20 % to test. Gate: test "
+              "accuracy ≥ 0.63 (DataCamp's 0.6779 − 0.05), above the 0.62 of always predicting 'died'."),
         TitanicConfig),
 ]
 

@@ -60,4 +60,5 @@ class Hyper:
     cv_folds: int = 0
     cv_epochs: int = 0
     seed: int = 42
+    restarts: int = 1  # train from this many seeds (seed, seed+1, ...); keep the lowest final train loss
     profile: str = "book"

@@ -67,19 +67,28 @@ def train(example: TabularExample, frame: pd.DataFrame, hyper: Hyper, *, strateg
     data = view(frame, example)
     attrs = data.attrs
     x, y = xy(data, "train", one_hot_target=example.one_hot_target)
-    if seed_fn:
-        seed_fn(hyper.seed)
-    scope = strategy.scope() if strategy is not None else _nullcontext()
-    with scope:
-        model = _build(example, attrs, hyper, jit_compile)
-    result = fit(model, x, y, epochs=hyper.epochs, batch_size=hyper.batch_size,
-                 validation_split=hyper.validation_split, on_epoch_end=on_epoch_end)
+    model, result, restarts = None, None, []
+    for restart in range(max(1, hyper.restarts)):
+        seed = hyper.seed + restart
+        if seed_fn:
+            seed_fn(seed)
+        with (strategy.scope() if strategy is not None else _nullcontext()):
+            candidate = _build(example, attrs, hyper, jit_compile)
+        outcome = fit(candidate, x, y, epochs=hyper.epochs, batch_size=hyper.batch_size,
+                      validation_split=hyper.validation_split, on_epoch_end=on_epoch_end)
+        final_loss = outcome["history"]["loss"][-1]
+        restarts.append({"seed": seed, "final_train_loss": final_loss})
+        # judged on training loss only: the test split never chooses the model
+        if result is None or final_loss < result["history"]["loss"][-1]:
+            model, result = candidate, outcome
     info: dict[str, Any] = {
         "example": example.name, "title": example.title, "source": example.source,
         "hyper": asdict(hyper), "train_rows": int(len(x)), "trainable_params": trainable_params(model),
         "seconds": result["seconds"], "samples_per_second": result["samples_per_second"],
         "feature_columns": attrs["feature_columns"],
     }
+    if len(restarts) > 1:
+        info["restarts"] = restarts
     if hyper.cv_folds:
         x_all, y_all = xy(data, None, one_hot_target=example.one_hot_target)
         score = M.r2 if attrs["task"] == "regression" else M.accuracy
@@ -177,6 +186,11 @@ def report_markdown(example: TabularExample, trained: TrainedModel, metrics: Map
                                        ["training seconds", trained.info["seconds"]],
                                        ["device", trained.info.get("device", {}).get("gpus") or "cpu"]])),
     ]
+    if "restarts" in trained.info:
+        sections.append(("Restarts", "Trained from several seeds; kept the lowest final training loss "
+                                      "(the test split plays no part in the choice).\n\n" + markdown_table(
+                                          ["seed", "final train loss"],
+                                          [[r["seed"], r["final_train_loss"]] for r in trained.info["restarts"]])))
     if "cv" in metrics:
         cv = metrics["cv"]
         sections.append(("Cross-validation", f"{cv['folds']}-fold: {cv['mean']:.4f} ± {cv['std']:.4f} "

@@ -1,0 +1,60 @@
+# ztdl-pipeline — every target installs what it needs first (a fresh clone needs nothing else).
+#   make run       materialize the default selection (the tabular group) at the book's settings
+#   make test      offline CPU test suite, fast profile
+#   make test-book book-settings runs compared with the book's numbers (slow)
+#   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
+#   make bench     benchmarks; results in bench/results/
+# Variables: TF=cpu|gpu (TensorFlow flavour), PYTHON, SELECT (asset selection for make run)
+
+PYTHON ?= python3
+VENV ?= .venv
+TF ?= cpu
+SELECT ?= group:tabular
+PORT ?= 3000
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(TF)
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export PYTHONDONTWRITEBYTECODE := 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: install run test test-book dev bench lint clean home
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[$(TF),dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# the Dagster instance: run history survives between commands; no telemetry on offline machines;
+# the "gpu" pool runs one training step at a time across runs
+home: $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
+
+run: install home
+	$(BIN)/dagster asset materialize -m ztdl_pipeline.definitions --select '$(SELECT)'
+
+test: install
+	$(BIN)/python -m pytest -q -ra
+
+test-book: install
+	$(BIN)/python -m pytest -q -ra -m book
+
+dev: install home
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+bench: install home
+	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/materialize_time.py
+
+lint: install
+	$(BIN)/ruff check ztdl_pipeline tests bench
+
+clean:
+	rm -rf $(VENV) .dagster_home

@@ -1,0 +1,148 @@
+"""The whole tabular group, materialized once in-process on the real mirror data (fast profile)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from ztdl_pipeline.assets.tabular import EXAMPLES, RECIPES
+from ztdl_pipeline.datasets import CATALOG
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_succeeds_and_every_check_passes(tabular_run):
+    result, _, _ = tabular_run
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+    assert not failed
+    # 3 feature checks per dataset, a gate per report and a reload check per export
+    assert len(evaluations) == 3 * len(RECIPES) + 2 * len(EXAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_features_parquet_schema_and_rows(tabular_run, mirror, name):
+    _, root, _ = tabular_run
+    path = root / "features" / f"{name}.parquet"
+    table = pq.read_table(path)
+    attrs = json.loads(table.schema.metadata[b"ztdl.attrs"])
+    for column in attrs["feature_columns"]:
+        assert str(table.schema.field(column).type) == "float", column
+    assert "split" in table.column_names
+    frame = table.to_pandas()
+    assert not frame[attrs["feature_columns"]].isna().any().any()
+    if name in CATALOG:  # file datasets: one feature row per raw row
+        raw = pd.read_csv(mirror / CATALOG[name].filename)
+        assert len(frame) == len(raw)
+    recipe = RECIPES[name][0]
+    if recipe.test_size:
+        # sklearn's train_test_split rounds the test share up
+        assert (frame["split"] == "test").sum() == math.ceil(len(frame) * recipe.test_size)
+    else:
+        assert (frame["split"] == "train").all()
+    # scaling is fitted on the train rows only
+    for column, (offset, scale) in attrs["scaling"].items():
+        train = frame.loc[frame["split"] == "train", column].astype("float64")
+        kind = recipe.scaling[column].kind
+        if kind == "standard":
+            assert offset == pytest.approx(train.mean(), rel=1e-5)
+            assert scale == pytest.approx(train.std(ddof=0), rel=1e-5)
+        elif kind == "fixed":
+            assert (offset, scale) == (0.0, recipe.scaling[column].factor)
+
+
+@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+def test_report_files_and_book_comparison(tabular_run, example):
+    _, root, _ = tabular_run
+    folder = root / "reports" / example.name
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert [(r["split"], r["metric"]) for r in metrics["book"]] == [(b.split, b.metric) for b in example.book]
+    for row in metrics["book"]:
+        assert row["ours"] is not None, f"{example.name}: no measured value for {row['split']}/{row['metric']}"
+        assert row["difference"] == pytest.approx(row["ours"] - row["book"])
+    markdown = (folder / "report.md").read_text()
+    assert "| split | metric | ours | book |" in markdown or not example.book
+    pngs = sorted(folder.glob("*.png"))
+    assert "learning_curves.png" in {p.name for p in pngs}
+    for png in pngs:
+        assert png.read_bytes().startswith(PNG_MAGIC)
+        assert f"({png.name})" in markdown
+    if metrics["task"] != "regression":
+        matrix = np.array(metrics["test" if "test" in metrics else "train"]["confusion_matrix"])
+        assert matrix.sum() == metrics["test" if "test" in metrics else "train"]["n"]
+
+
+def test_report_metadata_embeds_plots_for_the_ui(tabular_run):
+    result, _, _ = tabular_run
+    for example, _ in EXAMPLES:
+        materialization = result.asset_materializations_for_node(f"reports__{example.name}")[0]
+        report = materialization.metadata["report"].value
+        assert "data:image/png;base64," in report
+        assert "Ours vs the book" in report
+
+
+@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+def test_export_reloads_and_predicts_from_raw_values(tabular_run, mirror, example):
+    """tf.saved_model.load + raw CSV rows (as a consumer sends them) == the trained Keras model."""
+    import keras
+    import tensorflow as tf
+
+    import ztdl_pipeline.core.export  # noqa: F401  (custom layers)
+    from ztdl_pipeline.core.features import raw_rows, safe_name, xy
+    from ztdl_pipeline.core.tabular import predict_original_units, view
+    from ztdl_pipeline.resources.io import read_parquet
+
+    _, root, _ = tabular_run
+    model_dir = root / "exports" / example.name
+    registry = json.loads((model_dir / "registry.json").read_text())
+    assert registry["current"] == 1 and (model_dir / "1" / "saved_model.pb").exists()
+    features = view(read_parquet(root / "features" / f"{example.dataset}.parquet"), example)
+    raw = read_parquet(root / "raw" / f"{example.dataset}.parquet")
+    rows = {safe_name(k): v[:25] for k, v in raw_rows(raw, features).items()}
+    assert set(rows) == set(registry["versions"]["1"]["signature"])
+    loaded = tf.saved_model.load(str(model_dir / "1"))  # keep a reference: its variables live on it
+    served = np.asarray(loaded.serve({k: tf.constant(v) for k, v in rows.items()}))
+    model = keras.models.load_model(root / "models" / example.name / "model.keras")
+    x, _ = xy(features)
+    expected = predict_original_units(model, x[:25], features.attrs)
+    np.testing.assert_allclose(served.reshape(expected.shape), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_housing_export_answers_in_dollars(tabular_run, mirror):
+    import tensorflow as tf
+
+    _, root, _ = tabular_run
+    loaded = tf.saved_model.load(str(root / "exports" / "housing_linreg" / "1"))
+    houses = pd.read_csv(mirror / "housing-data.csv")
+    prices = np.asarray(loaded.serve({c: tf.constant(houses[c].to_numpy("float32"))
+                                      for c in ("sqft", "bdrms", "age")})).reshape(-1)
+    # the model learns price / 1e5; the export must scale back to the CSV's units
+    assert np.median(np.abs(prices - houses["price"].to_numpy())) < 0.5 * houses["price"].median()
+
+
+def test_titanic_export_imputes_missing_age_and_unknown_port(tabular_run):
+    """NaN age and an empty port go through the same imputation as the features asset."""
+    import tensorflow as tf
+
+    from ztdl_pipeline.resources.io import read_parquet
+
+    _, root, _ = tabular_run
+    loaded = tf.saved_model.load(str(root / "exports" / "titanic_fc" / "1"))
+    attrs = read_parquet(root / "features" / "titanic.parquet").attrs
+
+    def serve(age: float, embarked: str) -> np.ndarray:
+        row = {"age": [age], "sibsp": [0.0], "parch": [0.0], "fare": [8.05], "pclass": np.array([3], "int64"), "sex": ["male"],
+               "embarked": [embarked]}
+        return np.asarray(loaded.serve({k: tf.constant(v) for k, v in row.items()}))
+
+    median = attrs["imputation"]["Age"]
+    with_nan, with_median = serve(float("nan"), "S"), serve(median, "S")
+    np.testing.assert_allclose(with_nan.sum(), 1.0, rtol=1e-5)
+    assert not np.allclose(with_nan, with_median)  # the was-missing flag is a feature of its own
+    assert np.isfinite(serve(30.0, "").sum())

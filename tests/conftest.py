@@ -1,0 +1,53 @@
+"""Shared fixtures. Tests run offline on the CPU with the fast profile, against the real data mirror
+(ZTDL_DATA_MIRROR, default ../shared/data) and a temporary storage root per test or session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _mirror() -> Path:
+    path = Path(os.environ.get("ZTDL_DATA_MIRROR") or REPO.parent / "shared" / "data").resolve()
+    if not (path / "weight-height.csv").exists():
+        raise RuntimeError(f"data mirror not found at {path}: set ZTDL_DATA_MIRROR to a folder with the "
+                           "book's data files (CI uses ../shared/data)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    return _mirror()
+
+
+@pytest.fixture
+def data_env(tmp_path, monkeypatch, mirror) -> Path:
+    """A fresh storage root for one test, the mirror as data source, fast profile."""
+    root = tmp_path / "data"
+    monkeypatch.setenv("ZTDL_DATA_DIR", str(root))
+    monkeypatch.setenv("ZTDL_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("ZTDL_PROFILE", "fast")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tabular_run(tmp_path_factory, mirror):
+    """The whole tabular group materialized once (fast profile) in-process: (result, data root, instance)."""
+    import dagster as dg
+
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    root = tmp_path_factory.mktemp("tabular") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZTDL_DATA_DIR", str(root))
+        patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
+        patch.setenv("ZTDL_PROFILE", "fast")
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                                selection=dg.AssetSelection.groups("tabular"), raise_on_error=False)
+        yield result, root, instance
