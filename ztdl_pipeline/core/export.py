@@ -126,9 +126,10 @@ def load_and_predict(path: str | Path, inputs: Mapping[str, np.ndarray]) -> np.n
 
 
 def existing_versions(model_dir: Path) -> list[int]:
+    """Every numeric entry counts (a stray file named '3' must not be chosen as the next version)."""
     if not model_dir.exists():
         return []
-    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit())
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.name.isdigit())
 
 
 def publish_version(staged: Path, model_dir: Path) -> tuple[int, Path]:

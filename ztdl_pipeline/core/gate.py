@@ -25,7 +25,7 @@ def decide(metric: str, value: float | None, threshold: float, previous: float |
     else:
         if sign * (value - threshold) < 0:
             reasons.append(f"{metric} {value:.4f} is below the threshold {threshold:.4f}")
-        if previous is not None and sign * (value - previous) < -max_regression:
+        if previous is not None and sign * (value - previous) < -max_regression - 1e-12:  # float noise
             reasons.append(f"{metric} {value:.4f} is worse than the current export's {previous:.4f} "
                            f"(allowed regression {max_regression:.4f})")
     return GateDecision(not reasons, metric, value, threshold, previous, reasons)

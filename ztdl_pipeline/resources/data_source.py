@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import urllib.error
 import urllib.request
@@ -64,7 +65,9 @@ class DatasetSource(dg.ConfigurableResource):
                         open(tmp, "wb") as handle:
                     shutil.copyfileobj(response, handle)
                 self._verify(tmp, entry, shown=entry.url)
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except DataError:
+            raise  # a hash mismatch is reported as such, not as a failed download
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
             raise DataError(entry.filename, f"download from {entry.url} failed ({exc})",
                             f"check the network, or set {settings.MIRROR_ENV} to a local folder with "
                             f"{entry.filename} (sha256 {entry.sha256}), or copy it to {target}") from None

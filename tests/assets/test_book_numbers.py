@@ -1,0 +1,75 @@
+"""Book settings (ZTDL_PROFILE=book): our numbers against the book's, within stated tolerances.
+
+Slow (about 4 minutes on 2 cores): run with `make test-book` before claiming a book number.
+"""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+
+from ztdl_pipeline.assets.tabular import BATCH_BOOK, EXAMPLES, LR_BOOK
+
+pytestmark = pytest.mark.book
+
+# (report, split, metric, book value, tolerance): the book's headline numbers for these examples
+HEADLINES = [
+    ("circles_shallow", "train", "accuracy", 1.000, 0.02),
+    ("moons_logreg", "test", "accuracy", 0.847, 0.03),
+    ("moons_deep", "test", "accuracy", 1.000, 0.03),
+    ("banknotes_logreg", "test", "accuracy", 0.9782, 0.02),
+    ("iris_softmax", "test", "accuracy", 1.000, 0.10),  # 30 test flowers: one miss is 0.033
+    ("diabetes_fc", "test", "accuracy", 0.7273, 0.05),
+    ("weight_height_linreg", "test", "r2", 0.843, 0.05),
+    ("visit_duration_logreg", "all", "accuracy", 0.830, 0.05),
+    ("hr_churn", "test", "accuracy", 0.757, 0.05),
+]
+
+
+@pytest.fixture(scope="module")
+def book_run(tmp_path_factory, mirror):
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    root = tmp_path_factory.mktemp("book") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZTDL_DATA_DIR", str(root))
+        patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
+        patch.setenv("ZTDL_PROFILE", "book")
+        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(),
+                                instance=dg.DagsterInstance.ephemeral(),
+                                selection=dg.AssetSelection.groups("tabular"), raise_on_error=False)
+        yield result, root
+
+
+def _metrics(root, name):
+    return json.loads((root / "reports" / name / "metrics.json").read_text())
+
+
+def test_every_model_passes_its_gate_and_is_exported(book_run):
+    result, root = book_run
+    failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata.get("reasons"))
+              for e in result.get_asset_check_evaluations() if not e.passed]
+    assert not failed
+    assert result.success
+    for example, _ in EXAMPLES:
+        assert (root / "exports" / example.name / "1" / "saved_model.pb").exists(), example.name
+
+
+@pytest.mark.parametrize("name,split,metric,book,tolerance", HEADLINES, ids=[h[0] for h in HEADLINES])
+def test_headline_number_within_tolerance(book_run, name, split, metric, book, tolerance):
+    _, root = book_run
+    ours = _metrics(root, name)[split][metric]
+    assert abs(ours - book) <= tolerance, f"{name} {split}/{metric}: ours {ours:.4f}, book {book}"
+
+
+def test_banknotes_sweeps_follow_the_book(book_run):
+    _, root = book_run
+    sweeps = _metrics(root, "banknotes_sweeps")
+    for setting, (_, book_accuracy) in LR_BOOK.items():
+        ours = sweeps["learning_rate"][setting]["accuracy"][-1]
+        assert abs(ours - book_accuracy) <= 0.02, f"lr {setting}: ours {ours:.4f}, book {book_accuracy}"
+    for setting, (_, book_accuracy) in BATCH_BOOK.items():
+        ours = sweeps["batch_size"][setting]["accuracy"][-1]
+        assert abs(ours - book_accuracy) <= 0.02, f"batch {setting}: ours {ours:.4f}, book {book_accuracy}"

@@ -1,0 +1,90 @@
+"""core.metrics against sklearn on small arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from ztdl_pipeline.core import metrics as M
+
+
+def test_predicted_labels_sigmoid_column():
+    output = np.array([[0.1], [0.7], [0.5], [0.51], [0.0]])
+    np.testing.assert_array_equal(M.predicted_labels(output), [0, 1, 0, 1, 0])  # 0.5 is not > 0.5
+    np.testing.assert_array_equal(M.predicted_labels(output.reshape(-1)), [0, 1, 0, 1, 0])  # 1-d too
+    assert M.predicted_labels(output).dtype == np.int64
+
+
+def test_predicted_labels_softmax_argmax():
+    output = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.2, 0.7], [0.3, 0.3, 0.4]])
+    np.testing.assert_array_equal(M.predicted_labels(output), [1, 0, 2, 2])
+    two = np.array([[0.9, 0.1], [0.2, 0.8]])  # a 2-column softmax is argmax, not a threshold on column 0
+    np.testing.assert_array_equal(M.predicted_labels(two), [0, 1])
+
+
+def test_accuracy_with_labels_and_one_hot_truth():
+    y = np.array([0, 1, 1, 0, 1])
+    output = np.array([[0.2], [0.9], [0.4], [0.6], [0.8]])
+    expected = skm.accuracy_score(y, (output[:, 0] > 0.5).astype(int))
+    assert M.accuracy(y, output) == pytest.approx(expected) == 0.6
+    one_hot = np.eye(3)[[0, 2, 1, 1]]
+    softmax = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1]])
+    assert M.accuracy(one_hot, softmax) == pytest.approx(0.75)
+
+
+def test_binary_classification_metrics_match_sklearn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    output = np.clip(y * 0.4 + rng.uniform(0, 0.6, 60), 0, 1).reshape(-1, 1)
+    y_pred = (output[:, 0] > 0.5).astype(int)
+    result = M.classification_metrics(y, output, classes=["stay", "left"])
+
+    assert result["n"] == 60
+    assert result["accuracy"] == pytest.approx(skm.accuracy_score(y, y_pred))
+    assert result["precision"] == pytest.approx(skm.precision_score(y, y_pred))
+    assert result["recall"] == pytest.approx(skm.recall_score(y, y_pred))
+    assert result["f1"] == pytest.approx(skm.f1_score(y, y_pred))
+    assert result["confusion_matrix"] == skm.confusion_matrix(y, y_pred).tolist()
+    assert set(result["per_class"]) == {"stay", "left"}
+    assert result["per_class"]["left"]["support"] == int(y.sum())
+    assert result["per_class"]["stay"]["recall"] == pytest.approx(skm.recall_score(y, y_pred, pos_label=0))
+
+
+def test_multiclass_classification_metrics_match_sklearn_macro():
+    y = np.array([0, 1, 2, 2, 1, 0, 2, 1, 0, 2])
+    output = np.eye(3)[[0, 2, 2, 1, 1, 0, 2, 1, 1, 2]] * 0.8 + 0.05
+    y_pred = output.argmax(axis=1)
+    result = M.classification_metrics(y, output, classes=[1, 2, 3])
+
+    assert result["accuracy"] == pytest.approx(skm.accuracy_score(y, y_pred))
+    assert result["precision"] == pytest.approx(skm.precision_score(y, y_pred, average="macro"))
+    assert result["recall"] == pytest.approx(skm.recall_score(y, y_pred, average="macro"))
+    assert result["f1"] == pytest.approx(skm.f1_score(y, y_pred, average="macro"))
+    assert result["confusion_matrix"] == skm.confusion_matrix(y, y_pred).tolist()
+    per_class_f1 = skm.f1_score(y, y_pred, average=None)
+    assert [result["per_class"][c]["f1"] for c in ("1", "2", "3")] == pytest.approx(per_class_f1)
+
+
+def test_confusion_matrix_keeps_absent_classes():
+    y = np.array([0, 0, 1])
+    output = np.eye(3)[[0, 1, 1]]  # class 2 never occurs
+    result = M.classification_metrics(y, output, classes=["a", "b", "c"])
+    assert np.asarray(result["confusion_matrix"]).shape == (3, 3)
+    assert result["per_class"]["c"]["support"] == 0
+
+
+def test_regression_metrics_match_sklearn():
+    y = np.array([3.0, -0.5, 2.0, 7.0, 4.2])
+    pred = np.array([[2.5], [0.0], [2.1], [7.8], [3.9]])
+    result = M.regression_metrics(y, pred)
+    assert result["r2"] == pytest.approx(skm.r2_score(y, pred[:, 0]))
+    assert result["mse"] == pytest.approx(skm.mean_squared_error(y, pred[:, 0]))
+    assert result["mae"] == pytest.approx(skm.mean_absolute_error(y, pred[:, 0]))
+    assert result["n"] == 5
+    assert M.r2(y, pred) == pytest.approx(result["r2"])
+
+
+def test_majority_baseline():
+    assert M.majority_baseline(np.array([0, 1, 1, 1, 0, 1, 1, 1])) == pytest.approx(0.75)
+    assert M.majority_baseline(np.array([2, 2, 0])) == pytest.approx(2 / 3)
