@@ -56,16 +56,10 @@ class TrainingConfig(dg.Config):
 
 
 def _md_table(frame: pd.DataFrame) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.to_markdown() if hasattr(frame, "to_markdown") and _has_tabulate()
-                               else "```\n" + frame.to_string() + "\n```")
+    from ztdl_pipeline.core.report import markdown_table
 
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    rows = [[str(index), *row] for index, row in zip(frame.index, frame.itertuples(index=False))]
+    return dg.MetadataValue.md(markdown_table(["column", *map(str, frame.columns)], rows))
 
 
 def _table_schema(frame: pd.DataFrame) -> dg.TableSchema:
