@@ -30,7 +30,7 @@ ALL_ASSETS = [*tabular.assets]
 ALL_CHECKS = [*tabular.checks]
 
 # In-process execution: every step of a run shares one Python process, so TensorFlow is imported and
-# configured once per run instead of once per step (measured in bench/executor.py and the README).
+# configured once per run instead of once per step (see "Runs use the in-process executor" in the README).
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,

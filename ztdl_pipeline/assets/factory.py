@@ -352,15 +352,13 @@ def _describe_outputs(attrs: dict) -> dict:
 
 
 def _data_versions(context: dg.AssetExecutionContext, example) -> dict[str, str]:
+    """The data versions of the upstream materializations this export was built from."""
     versions = {}
     for key in (["raw", example.dataset], ["features", example.dataset], ["models", example.name]):
         asset_key = dg.AssetKey(key)
-        try:
-            record = context.instance.get_latest_data_version_record(asset_key)
-            tags = record.tags if record else {}
-            versions[asset_key.to_user_string()] = tags.get("dagster/data_version", "")
-        except Exception:  # noqa: BLE001 - provenance is informative, never a reason to fail an export
-            versions[asset_key.to_user_string()] = ""
+        record = context.instance.get_latest_data_version_record(asset_key)
+        event = record.asset_event if record else None
+        versions[asset_key.to_user_string()] = (event.tags or {}).get("dagster/data_version", "") if event else ""
     return versions
 
 

@@ -1,0 +1,166 @@
+"""The real `dagster` CLI in subprocesses: materialize, list and validate the code location.
+
+Every call runs in a fresh process with its own DAGSTER_HOME (telemetry off), its own storage root
+(ZTDL_DATA_DIR), the shared data mirror and the fast profile, from the repository root so that
+`[tool.dagster]` in pyproject.toml is found. Each call pays the CLI's start-up (~3-10 s), so the
+module materializes the iris chain once and reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent  # the venv's bin: dagster, dagster-webserver
+EXPORT = 'key:"exports/iris_softmax"'
+IRIS_CHAIN = ["raw/iris", "features/iris", "models/iris_softmax", "reports/iris_softmax", "exports/iris_softmax"]
+
+
+def _cli_env(home: Path, data: Path, mirror: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
+    env.update({"DAGSTER_HOME": str(home), "ZTDL_DATA_DIR": str(data), "ZTDL_DATA_MIRROR": str(mirror),
+                "ZTDL_PROFILE": "fast", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1",
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
+    return env
+
+
+def _dagster(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(BIN / "dagster"), *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"dagster {' '.join(args)} exited {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-4000:]}"
+                    f"\n--- stderr (tail)\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory, mirror) -> dict[str, str]:
+    base = tmp_path_factory.mktemp("cli")
+    return _cli_env(base / "dagster_home", base / "data", mirror)
+
+
+@pytest.fixture(scope="module")
+def first_export(cli_env) -> dict:
+    """`+key:"exports/iris_softmax"` materialized once; what was on disk right after, for later comparison."""
+    proc = _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", f"+{EXPORT}")
+    data = Path(cli_env["ZTDL_DATA_DIR"])
+    model_dir = data / "exports" / "iris_softmax"
+    registry = json.loads((model_dir / "registry.json").read_text()) if (model_dir / "registry.json").exists() else None
+    v1 = model_dir / "1"
+    files = {str(p.relative_to(v1)): _sha256(p) for p in sorted(v1.rglob("*")) if p.is_file()} if v1.exists() else {}
+    return {"proc": proc, "data": data, "model_dir": model_dir, "registry": registry, "v1_files": files}
+
+
+def test_materialize_export_with_upstream_writes_servable_savedmodel(first_export):
+    data, model_dir = first_export["data"], first_export["model_dir"]
+    assert "RUN_SUCCESS" in first_export["proc"].stdout + first_export["proc"].stderr
+    assert (model_dir / "1" / "saved_model.pb").is_file()
+    assert (model_dir / "1" / "variables").is_dir()
+    assert (data / "reports" / "iris_softmax" / "report.md").is_file()
+    assert "iris" in (data / "reports" / "iris_softmax" / "report.md").read_text()
+    # the whole upstream chain was materialized by this one command
+    assert (data / "raw" / "iris.parquet").is_file() and (data / "features" / "iris.parquet").is_file()
+    assert (data / "models" / "iris_softmax" / "model.keras").is_file()
+    registry = first_export["registry"]
+    assert registry is not None and registry["current"] == 1 and list(registry["versions"]) == ["1"]
+    assert Path(registry["versions"]["1"]["path"]) == model_dir / "1"
+    # nothing outside the iris chain ran
+    assert not (data / "features" / "banknotes.parquet").exists()
+
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(model_dir / "1"))
+    serving = loaded.signatures["serving_default"]
+    _, specs = serving.structured_input_signature
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    assert sorted(specs) == sorted(names)
+    for name in names:
+        assert specs[name].dtype == tf.float32 and specs[name].shape.as_list() == [None]
+    rows = {"sepal_length": [5.1, 6.3], "sepal_width": [3.5, 3.3], "petal_length": [1.4, 6.0],
+            "petal_width": [0.2, 2.5]}  # iris.csv rows 1 (setosa) and 101 (virginica), raw units
+    probs = np.asarray(loaded.serve({k: tf.constant(v, tf.float32) for k, v in rows.items()}))
+    assert probs.shape == (2, 3)
+    assert np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    classes = registry["versions"]["1"]["outputs"]["classes"]
+    assert [classes[i] for i in probs.argmax(axis=1)] == ["setosa", "virginica"]
+
+
+def test_registry_records_upstream_data_versions(first_export, mirror):
+    entry = first_export["registry"]["versions"]["1"]
+    versions = entry["upstream_data_versions"]
+    assert set(versions) == {"raw/iris", "features/iris", "models/iris_softmax"}
+    assert versions["raw/iris"] == _sha256(mirror / "iris.csv")  # raw data version = the file's sha256
+    assert all(versions.values()), versions
+
+
+def test_launch_without_module_reads_pyproject(tmp_path, mirror):
+    """`dg launch` finds the code location through [tool.dg] in pyproject.toml: no -m needed.
+
+    (`dagster asset materialize` in 1.13 only takes explicit -m/-f pointers; the workspace commands
+    such as `dagster dev` and `dagster definitions validate` read [tool.dagster], checked below.)
+    """
+    env = _cli_env(tmp_path / "dagster_home", tmp_path / "data", mirror)
+    proc = subprocess.run([str(BIN / "dg"), "launch", "--assets", 'key:"raw/iris"'], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "RUN_SUCCESS" in proc.stdout + proc.stderr
+    data = tmp_path / "data"
+    assert (data / "raw" / "iris.parquet").is_file()
+    assert _sha256(data / "raw" / "iris.csv") == _sha256(mirror / "iris.csv")
+    assert not (data / "features").exists()  # only the selection ran
+
+
+def test_second_export_adds_version_2_and_keeps_version_1(first_export, cli_env):
+    model_dir = first_export["model_dir"]
+    assert first_export["v1_files"], "the first export left no version 1"
+    _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", EXPORT)
+    assert sorted(p.name for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()) == ["1", "2"]
+    assert (model_dir / "2" / "saved_model.pb").is_file()
+    v1 = model_dir / "1"
+    assert {str(p.relative_to(v1)): _sha256(p) for p in sorted(v1.rglob("*")) if p.is_file()} \
+        == first_export["v1_files"], "version 1 was modified by the second export"
+    registry = json.loads((model_dir / "registry.json").read_text())
+    assert registry["current"] == 2
+    assert sorted(registry["versions"]) == ["1", "2"]
+    assert registry["versions"]["1"] == first_export["registry"]["versions"]["1"]
+    assert registry["versions"]["2"]["path"] == str(model_dir / "2")
+    assert registry["versions"]["2"]["run_id"] != registry["versions"]["1"]["run_id"]
+    assert not list(model_dir.glob(".staging-*")), "a staging folder was left behind"
+
+
+def test_asset_list_and_validate(cli_env):
+    from ztdl_pipeline.assets import tabular
+
+    proc = _dagster(cli_env, "asset", "list", "-m", "ztdl_pipeline.definitions", "--select", "group:tabular")
+    listed = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
+    assert set(IRIS_CHAIN) <= listed
+    expected = ({f"raw/{n}" for n in tabular.RECIPES} | {f"features/{n}" for n in tabular.RECIPES}
+                | {f"{layer}/{e.name}" for e, _ in tabular.EXAMPLES for layer in ("models", "reports", "exports")}
+                | {"reports/banknotes_sweeps"})
+    assert listed == expected
+
+    proc = _dagster(cli_env, "asset", "list", "-m", "ztdl_pipeline.definitions", "--select", 'key:"raw/*"')
+    raw = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
+    assert raw == {f"raw/{n}" for n in tabular.RECIPES}
+
+    # no -m: the code location comes from [tool.dagster] in pyproject.toml, under its configured name
+    proc = _dagster(cli_env, "definitions", "validate")
+    output = proc.stdout + proc.stderr
+    assert "Validation successful for code location ztdl_pipeline" in output

@@ -1,0 +1,211 @@
+"""The real web server: `dagster-webserver -w workspace.yaml` in its own session, queried over GraphQL.
+
+The iris chain up to reports/iris_softmax is materialized in-process first, into the same DAGSTER_HOME
+the server reads, so the UI's view of that materialization (the embedded report) is checked too.
+Nothing is launched through the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 90.0
+IRIS_CHAIN = [["raw", "iris"], ["features", "iris"], ["models", "iris_softmax"], ["reports", "iris_softmax"],
+              ["exports", "iris_softmax"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"GraphQL HTTP {exc.code}: {exc.read()[:2000]!r}") from None
+    assert not payload.get("errors"), payload.get("errors")
+    return payload["data"]
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory, mirror) -> dict[str, str]:
+    base = tmp_path_factory.mktemp("webserver")
+    home = base / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
+    env.update({"DAGSTER_HOME": str(home), "ZTDL_DATA_DIR": str(base / "data"), "ZTDL_DATA_MIRROR": str(mirror),
+                "ZTDL_PROFILE": "fast", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1",
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
+    return env
+
+
+@pytest.fixture(scope="module")
+def report_run(server_env) -> str:
+    """reports/iris_softmax and its upstream materialized in-process into the server's instance; the run id."""
+    import dagster as dg
+
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("DAGSTER_HOME", "ZTDL_DATA_DIR", "ZTDL_DATA_MIRROR", "ZTDL_PROFILE"):
+            patch.setenv(name, server_env[name])
+        with dg.DagsterInstance.get() as instance:
+            assert Path(instance.root_directory) == Path(server_env["DAGSTER_HOME"])
+            result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                                    selection=dg.AssetSelection.assets(["reports", "iris_softmax"]).upstream())
+            assert result.success
+            return result.run_id
+
+
+@pytest.fixture(scope="module")
+def server(server_env, report_run, tmp_path_factory):
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("webserver_log") / "webserver.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - outlives this statement: closed in the finally below
+    proc = subprocess.Popen([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
+                             "-p", str(port)], cwd=REPO, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        info = None
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"dagster-webserver exited {proc.returncode}:\n{log_path.read_text()[-5000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
+                    info = json.load(response)
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        if info is None:
+            pytest.fail(f"/server_info did not answer within {STARTUP_TIMEOUT:.0f} s:\n"
+                        f"{log_path.read_text()[-5000:]}")
+        yield {"port": port, "info": info, "log": log_path}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server and its code-server child: the whole session
+            proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
+def test_server_info_reports_dagster_version(server):
+    import dagster
+
+    assert server["info"]["dagster_version"] == dagster.__version__
+    assert server["info"]["dagster_webserver_version"] == dagster.__version__
+
+
+def test_code_location_loads_without_errors(server):
+    query = """{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
+                 locationOrLoadError { __typename ... on PythonError { message }
+                   ... on RepositoryLocation { name repositories { name jobs { name } schedules { name } } } } } }
+                 ... on PythonError { message } } }"""
+    deadline = time.monotonic() + 60
+    while True:
+        workspace = _graphql(server["port"], query)["workspaceOrError"]
+        assert workspace["__typename"] == "Workspace", workspace
+        entries = {e["name"]: e for e in workspace["locationEntries"]}
+        assert set(entries) == {"ztdl_pipeline"}
+        if entries["ztdl_pipeline"]["loadStatus"] == "LOADED" or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    entry = entries["ztdl_pipeline"]
+    assert entry["loadStatus"] == "LOADED"
+    location = entry["locationOrLoadError"]
+    assert location["__typename"] == "RepositoryLocation", location.get("message")
+    (repository,) = location["repositories"]
+    assert {"tabular_job", "retrain_job"} <= {j["name"] for j in repository["jobs"]}
+    assert {s["name"] for s in repository["schedules"]} == {"weekly_retrain"}
+
+
+def test_asset_nodes_and_groups(server):
+    nodes = _graphql(server["port"], "{ assetNodes { assetKey { path } groupName } }")["assetNodes"]
+    groups = {tuple(n["assetKey"]["path"]): n["groupName"] for n in nodes}
+    for key in IRIS_CHAIN:
+        assert groups.get(tuple(key)) == "tabular", key
+    layers = {key[0] for key in groups}
+    assert layers == {"raw", "features", "models", "reports", "exports"}
+    assert set(groups.values()) == {"tabular"}
+
+
+def test_asset_checks_present(server):
+    nodes = _graphql(server["port"], """{ assetNodes { assetKey { path }
+        assetChecksOrError { __typename ... on AssetChecks { checks { name blocking } } } } }""")["assetNodes"]
+    checks = {}
+    for node in nodes:
+        result = node["assetChecksOrError"]
+        assert result["__typename"] == "AssetChecks", (node["assetKey"], result)
+        checks[tuple(node["assetKey"]["path"])] = {c["name"]: c["blocking"] for c in result["checks"]}
+    models = {key[1] for key in checks if key[0] == "models"}
+    assert "iris_softmax" in models
+    for name in models:  # every trained example has a blocking export gate on its report
+        assert checks[("reports", name)].get("export_gate") is True, name
+        assert "savedmodel_matches_keras" in checks[("exports", name)], name
+    for key, found in checks.items():
+        if key[0] == "features":
+            assert found == {"schema_and_nulls": True, "row_counts": True, "label_balance": True}, key
+    assert checks[("reports", "banknotes_sweeps")] == {}  # a sweep report exports nothing: no gate
+
+
+def test_latest_report_materialization_embeds_plots(server, report_run):
+    query = """query ($path: [String!]!) { assetOrError(assetKey: {path: $path}) { __typename
+        ... on Asset { assetMaterializations(limit: 1) { runId metadataEntries { __typename label
+            ... on MarkdownMetadataEntry { mdStr } ... on FloatMetadataEntry { floatValue } } } } } }"""
+    asset = _graphql(server["port"], query, {"path": ["reports", "iris_softmax"]})["assetOrError"]
+    assert asset["__typename"] == "Asset"
+    (materialization,) = asset["assetMaterializations"]
+    assert materialization["runId"] == report_run
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    assert entries["report"]["__typename"] == "MarkdownMetadataEntry"
+    report = entries["report"]["mdStr"]
+    assert "book" in report
+    assert "data:image/png;base64" in report
+    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)\)", report)
+    assert images, "no complete data URI"
+    for encoded in images:
+        assert base64.b64decode(encoded).startswith(b"\x89PNG\r\n\x1a\n")
+    accuracy = entries["test_accuracy"]["floatValue"]
+    assert 0.0 <= accuracy <= 1.0
+    assert f"{accuracy:.4f}" in report  # the embedded report shows the number the metadata charts
+
+
+def test_export_gate_result_and_staleness_visible(server, report_run):
+    query = """{ assetNodes(assetKeys: [{path: ["reports", "iris_softmax"]}, {path: ["features", "iris"]},
+                 {path: ["exports", "iris_softmax"]}]) { assetKey { path } staleStatus
+        assetChecksOrError { ... on AssetChecks { checks { name
+            executionForLatestMaterialization { runId status } } } } } }"""
+    nodes = {tuple(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
+    gate = {c["name"]: c for c in nodes[("reports", "iris_softmax")]["assetChecksOrError"]["checks"]}["export_gate"]
+    assert gate["executionForLatestMaterialization"] == {"runId": report_run, "status": "SUCCEEDED"}
+    assert nodes[("reports", "iris_softmax")]["staleStatus"] == "FRESH"
+    assert nodes[("features", "iris")]["staleStatus"] == "FRESH"
+    assert nodes[("exports", "iris_softmax")]["staleStatus"] == "MISSING"  # launched nothing
