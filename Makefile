@@ -1,16 +1,18 @@
 # ztdl-pipeline — every target installs what it needs first (a fresh clone needs nothing else).
-#   make run       materialize the default selection (the tabular group) at the book's settings
+#   make run       materialize the default selection (tabular + serving groups) at the book's settings
 #   make test      offline CPU test suite, fast profile
 #   make test-book book-settings runs compared with the book's numbers (slow)
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
+#   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
 #   make bench     benchmarks; results in bench/results/
 # Variables: TF=cpu|gpu (TensorFlow flavour), PYTHON, SELECT (asset selection for make run)
 
 PYTHON ?= python3
 VENV ?= .venv
 TF ?= cpu
-SELECT ?= group:tabular
+SELECT ?= group:tabular or group:serving
 PORT ?= 3000
+SERVE_PORT ?= 8501
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 
@@ -18,7 +20,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test test-book dev bench lint clean home
+.PHONY: install run test test-book dev serve bench lint clean home
 
 install: $(STAMP)
 
@@ -49,9 +51,15 @@ test-book: install
 dev: install home
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
+serve: install
+	$(BIN)/ztdl-serve --host 127.0.0.1 --port $(SERVE_PORT)
+
 bench: install home
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/materialize_time.py
+	$(BIN)/python bench/serving_latency.py
+	$(BIN)/python bench/windows.py
+	$(BIN)/python bench/vision_throughput.py
 
 lint: install
 	$(BIN)/ruff check ztdl_pipeline tests bench

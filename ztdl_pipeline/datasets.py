@@ -2,13 +2,21 @@
 
 `filename` is the path inside the book's data/ folder (and so inside a mirror of it, `ZTDL_DATA_MIRROR`).
 `url` is the canonical public copy, pinned to a commit so its bytes (and sha256) never change.
+`sha256=None` means the hash is not known yet (no copy was at hand to hash): the file is used and its
+hash recorded as the raw asset's data version, but it cannot be verified — set the hash once known.
+`reader` names a function in ztdl_pipeline/core/timeseries.py (READERS) for files that are not plain CSV.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.resources
+import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from ztdl_pipeline.core.schema import Column
 
@@ -16,6 +24,8 @@ _VIDEO_REPO = ("https://raw.githubusercontent.com/Dataweekends/zero_to_deep_lear
                "efff3403504906c1e38c23f4d35fd3cb98af1950/data/")
 _MASTERCLASS_REPO = ("https://raw.githubusercontent.com/zerotodeeplearning/ztdl-masterclasses/"
                      "66c931b021b09762f473ea7a3016af5a4c89bd0b/data/")
+# a public copy of the book repository's data/ folder (the ch7 files the video course does not ship)
+_BOOK_DATA_COPY = "https://raw.githubusercontent.com/wuebbelt/DL/0f718008479cac408a78e284cbda06cfcb87cf05/data/"
 
 
 @dataclass(frozen=True)
@@ -23,14 +33,20 @@ class DatasetFile:
     name: str
     filename: str
     url: str
-    sha256: str
+    sha256: str | None  # None: unknown, recorded but not verified (see the module docstring)
     columns: tuple[Column, ...]
     description: str
     read_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    reader: str | None = None  # None: a CSV read with read_csv_checked
+    alt_sha256: tuple[str, ...] = ()  # other accepted copies: the same content in different bytes
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def accepted_sha256(self) -> tuple[str, ...]:
+        return (self.sha256, *self.alt_sha256)
 
 
 def _floats(*names: str) -> tuple[Column, ...]:
@@ -106,12 +122,150 @@ CATALOG: dict[str, DatasetFile] = {
             sha256="88e380ec6d12bb420e3c02c7e44f501e514b61f052e081481a7a27308f3951a1",
             columns=(*_ints("a_1", "a_2", "a_3", "a_4", "a_5", "a_6", "a_7"), Column("location", "int")),
             description="2,000 Wi-Fi signal strength readings from 7 routers, 4 rooms (UCI) — ch13"),
+        # ---------------------------------------------------------- ch7 time series
+        DatasetFile(
+            name="ontario_demand", filename="ZonalDemands_2003-2016.csv.bz2",
+            url=_BOOK_DATA_COPY + "ZonalDemands_2003-2016.csv.bz2",
+            sha256="9e2028024e7eef547403826b38e8db82b2381efdeb47b134ae1308d088429cbf",
+            columns=(Column("Date", "str"), Column("Hour", "int"),
+                     *_floats("Total Ontario", "Northwest", "Northeast", "Ottawa", "East", "Toronto", "Essa",
+                              "Bruce", "Southwest", "Niagara", "West", "Tot Zones"), Column("diff", "str")),
+            description="Ontario hourly electricity demand (MW) by zone, May 2003 – Dec 2016 (IESO) — ch7",
+            reader="read_ontario_demand"),
+        DatasetFile(
+            name="ontario_energy_demand", filename="Ontario_energy_demand_2003-2016.csv.gz",
+            url=_MASTERCLASS_REPO + "Ontario_energy_demand_2003-2016.csv.gz",
+            sha256="b0446e95d1c32d7b714f4cd1ce72efafc3063255ff9b152a34a06b7c2ad969da",
+            columns=(Column("Datetime", "str"), Column("Total Ontario", "float")),
+            description="the same hourly Ontario total as ZonalDemands, as the masterclass ships it",
+            reader="read_ontario_energy"),
+        DatasetFile(
+            name="retail_sales", filename="cansim-0800020-eng-6674700030567901031.csv",
+            url=_VIDEO_REPO + "cansim-0800020-eng-6674700030567901031.csv",
+            sha256="a8dea18b3d67bb6173783c8a7070dc2a44f3d000ecd75af4d3c7f5ed9f6d4859",
+            columns=(Column("Adjustments", "str"), *_floats("Unadjusted", "Seasonally adjusted")),
+            description="Canadian monthly retail sales (k$), Jan 1991 – Jan 2017, CANSIM table 080-0020 "
+                        "(notes above and below the data) — the video course's ch7 exercise",
+            reader="read_cansim"),
+        DatasetFile(
+            name="airline_passengers", filename="international-airline-passengers.csv",
+            url=_VIDEO_REPO + "international-airline-passengers.csv",
+            sha256="845fc80c0a9ac37b8daa5c307ee6a5752b9d176aceb2d718c69b28820baa5b0f",
+            columns=(Column("Month", "str"), Column("Thousand Passengers", "float")),
+            description="international airline passengers (thousands) per month, 1949–1960 — ch2 ex 1, ch7",
+            reader="read_monthly_csv"),
+        DatasetFile(
+            name="bitcoin", filename="poloniex_usdt_btc.json.gz", url=_BOOK_DATA_COPY + "poloniex_usdt_btc.json.gz",
+            sha256="8540caf4b251bae903ae01660d9c1b3ad3551d37b5fc61710a53271f224262e2",
+            columns=(Column("date", "int"),
+                     *_floats("high", "low", "open", "close", "volume", "quoteVolume", "weightedAverage")),
+            description="Poloniex USDT/BTC 30-minute candles, Feb 2015 – Feb 2018 — ch7 exercise 4",
+            reader="read_poloniex"),
+        DatasetFile(
+            name="sequence_classification", filename="sequence_classification.csv.bz2",
+            url=_BOOK_DATA_COPY + "sequence_classification.csv.bz2",
+            sha256=None,  # not in the mirror and not downloadable here: hash unknown, recorded at first fetch
+            columns=(Column("anomaly", "str"), *_floats(*(f"t_{i}" for i in range(200)))),
+            description="4,000 synthetic curves of 200 steps, half with anomalies — ch7 sequence classification",
+            reader="read_sequences"),
     ]
 }
 
 
-def get(name: str) -> DatasetFile:
+# ---------------------------------------------------------------- vision (ch6, ch9, ch10): files and folders
+
+_KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+
+def _sklearn_data_url(filename: str) -> str:
+    """The copy of a data file that scikit-learn ships (found without importing scikit-learn)."""
+    spec = importlib.util.find_spec("sklearn")
+    root = Path(spec.origin).parent if spec and spec.origin else Path("sklearn")
+    return (root / "datasets" / "data" / filename).resolve().as_uri()
+
+
+CATALOG.update({entry.name: entry for entry in [
+    DatasetFile(
+        name="mnist", filename="keras_datasets/mnist.npz", url=_KERAS_DATASETS + "mnist.npz",
+        sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",  # Keras' own file
+        alt_sha256=("06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64",),  # mirror's repack
+        columns=(), description="MNIST handwritten digits, Keras' mnist.npz: 60,000 train + 10,000 test "
+                                "28×28 grey images — ch6, DataCamp"),
+    DatasetFile(
+        name="cifar10", filename="keras_datasets/cifar-10-python.tar.gz",
+        url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        columns=(), description="CIFAR-10, the python batches Keras downloads: 50,000 train + 10,000 test "
+                                "32×32 colour images, 10 classes — ch6 ex2, ch9"),
+    DatasetFile(
+        name="digits", filename="sklearn/digits.csv.gz", url=_sklearn_data_url("digits.csv.gz"),
+        sha256="09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22",
+        columns=(), description="scikit-learn's load_digits (UCI optical digits): 1,797 8×8 images, values "
+                                "0–16, shipped with scikit-learn — ch10"),
+]})
+
+
+@dataclass(frozen=True)
+class DatasetFolder:
+    """A folder of files (the book's image folders), pinned by a per-file sha256 manifest.
+
+    `manifest` names a file in ztdl_pipeline/manifests/ with one "sha256  relative/path" line per file;
+    `sha256` pins that manifest, so it is the folder's identity (and data version). A folder comes from
+    a mirror (same folder name), from `base_url` + relative path file by file, or from an archive
+    (`archive_url`, verified by `archive_sha256`, then unpacked).
+    """
+
+    name: str
+    folder: str
+    manifest: str
+    sha256: str
+    description: str
+    base_url: str | None = None
+    archive_url: str | None = None
+    archive_sha256: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.archive_url or self.base_url or ""
+
+    def files(self) -> dict[str, str]:
+        """{relative path: sha256} from the manifest, after checking the manifest against `sha256`."""
+        data = importlib.resources.files("ztdl_pipeline.manifests").joinpath(self.manifest).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != self.sha256:
+            raise ValueError(f"ztdl_pipeline/manifests/{self.manifest}: sha256 {digest} does not match the "
+                             f"catalog's {self.sha256} for {self.name}; restore the manifest or update "
+                             "datasets.py")
+        files = {}
+        for line in data.decode("utf-8").splitlines():
+            if line.strip():
+                digest, relative = line.split("  ", 1)
+                files[relative] = digest
+        return files
+
+
+FOLDERS: dict[str, DatasetFolder] = {
+    entry.name: entry
+    for entry in [
+        DatasetFolder(
+            name="male_female", folder="male_female", manifest="male_female.sha256",
+            sha256="5e02d95734f5110f9f40e16e748e48cf94e048c35cc33050624a1c6b90852e65",
+            archive_url="https://www.zerotodeeplearning.com/media/z2dl/45bzty/male_female.tgz",
+            description="Face pictures (Crowdflower) in train|test/0_female|1_male/; the mirror holds a "
+                        "900-image subset (350 + 350 train, 100 + 100 test), the book's archive 11,663 + 2,920 "
+                        "— ch10 ex"),
+        DatasetFolder(
+            name="generator", folder="generator", manifest="generator.sha256",
+            sha256="994c894b2ee55acff1f419ffd6b618784fb2ecdff5f79b2442b7e09614eb71a5",
+            base_url=_BOOK_DATA_COPY + "generator/",
+            description="One squirrel photo in generator/class_0/ for the augmentation demo — ch10"),
+    ]
+}
+
+
+def get(name: str) -> DatasetFile | DatasetFolder:
     try:
-        return CATALOG[name]
+        return CATALOG[name] if name in CATALOG else FOLDERS[name]
     except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; the catalog has: {', '.join(sorted(CATALOG))}") from None
+        known = ", ".join(sorted([*CATALOG, *FOLDERS]))
+        raise KeyError(f"unknown dataset {name!r}; the catalog has: {known}") from None

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ztdl_pipeline.assets import tabular
+from ztdl_pipeline.assets import serving, tabular, timeseries, vision
 from ztdl_pipeline.jobs import group_jobs, retrain_job
-from ztdl_pipeline.resources import (DatasetSource, JsonIOManager, KerasModelIOManager, ParquetIOManager,
-                                     TensorFlowCompute)
+from ztdl_pipeline.resources import (
+    DatasetSource,
+    JsonIOManager,
+    KerasModelIOManager,
+    ParquetIOManager,
+    TensorFlowCompute,
+)
 from ztdl_pipeline.schedules import weekly_retrain
 
 
@@ -26,8 +31,8 @@ def resources() -> dict:
     }
 
 
-ALL_ASSETS = [*tabular.assets]
-ALL_CHECKS = [*tabular.checks]
+ALL_ASSETS = [*tabular.assets, *serving.assets, *timeseries.assets, *vision.assets]
+ALL_CHECKS = [*tabular.checks, *serving.checks, *timeseries.checks, *vision.checks]
 
 # In-process execution: every step of a run shares one Python process, so TensorFlow is imported and
 # configured once per run instead of once per step (see "Runs use the in-process executor" in the README).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-GROUPS = ("tabular",)
+GROUPS = ("tabular", "serving", "timeseries", "vision")
 
 group_jobs = [
     dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group),

@@ -154,7 +154,9 @@ def test_asset_nodes_and_groups(server):
         assert groups.get(tuple(key)) == "tabular", key
     layers = {key[0] for key in groups}
     assert layers == {"raw", "features", "models", "reports", "exports"}
-    assert set(groups.values()) == {"tabular"}
+    from ztdl_pipeline.jobs import GROUPS
+
+    assert set(groups.values()) == set(GROUPS)  # every group the UI shows is a declared domain with its job
 
 
 def test_asset_checks_present(server):
@@ -170,8 +172,13 @@ def test_asset_checks_present(server):
     for name in models:  # every trained example has a blocking export gate on its report
         assert checks[("reports", name)].get("export_gate") is True, name
         assert "savedmodel_matches_keras" in checks[("exports", name)], name
+    from ztdl_pipeline.assets.tabular import RECIPES
+
     for key, found in checks.items():
-        if key[0] == "features":
+        if key[0] == "features":  # every features asset is guarded by blocking checks
+            assert found and all(found.values()), key
+            assert {"schema_and_nulls", "row_counts"} <= set(found), key
+        if key[0] == "features" and key[1] in RECIPES:
             assert found == {"schema_and_nulls": True, "row_counts": True, "label_balance": True}, key
     assert checks[("reports", "banknotes_sweeps")] == {}  # a sweep report exports nothing: no gate
 

@@ -74,10 +74,8 @@ def raw_file_asset(entry: DatasetFile, group: str) -> dg.AssetsDefinition:
               kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
               description=f"{entry.filename}: {entry.description}")
     def _raw(context: dg.AssetExecutionContext, data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
-        from ztdl_pipeline.core.schema import read_csv_checked
-
         path, digest, origin = data_source.fetch(entry, log=context.log)
-        frame = read_csv_checked(path, entry.columns, entry.read_options)
+        frame = _read_raw(path, entry)
         return dg.Output(frame, data_version=dg.DataVersion(digest), metadata={
             "rows": len(frame), "columns": list(map(str, frame.columns)), "sha256": digest,
             "source_file": dg.MetadataValue.path(str(path)), "fetched_from": origin,
@@ -86,6 +84,17 @@ def raw_file_asset(entry: DatasetFile, group: str) -> dg.AssetsDefinition:
         })
 
     return _raw
+
+
+def _read_raw(path, entry: DatasetFile) -> pd.DataFrame:
+    """A CSV checked against the catalog's columns, or a file read by the reader the catalog names."""
+    if entry.reader:  # not a plain CSV (compressed, JSON, notes around the data): core/timeseries.py READERS
+        from ztdl_pipeline.core.timeseries import READERS
+
+        return READERS[entry.reader](path, entry.columns)
+    from ztdl_pipeline.core.schema import read_csv_checked
+
+    return read_csv_checked(path, entry.columns, entry.read_options)
 
 
 class GeneratedDataConfig(dg.Config):
@@ -193,15 +202,66 @@ def features_checks(name: str, min_rows: int) -> list[dg.AssetChecksDefinition]:
 # ---------------------------------------------------------------- models, reports, exports
 
 
-def model_asset(example, group: str, config_cls: type[TrainingConfig]) -> dg.AssetsDefinition:
+class Family:
+    """How a family of examples trains, is judged and is exported: the steps the model, report and export
+    assets call. Each step imports its core module when it runs (core modules pull in Keras). This base
+    class is the tabular family; another domain (e.g. vision) subclasses it with its own steps and
+    `features_type` (what its features asset stores)."""
+
+    features_type: type = pd.DataFrame
+    metadata_splits: tuple[str, ...] = ("train", "test", "all")  # metrics sections shown as report metadata
+
+    def train(self, example, features, hyper, **kwargs):
+        from ztdl_pipeline.core.tabular import train
+
+        return train(example, features, hyper, **kwargs)
+
+    def evaluate(self, example, trained, features) -> dict:
+        from ztdl_pipeline.core.tabular import evaluate
+
+        return evaluate(example, trained, features)
+
+    def report_images(self, example, trained, features, metrics: dict) -> dict[str, bytes]:
+        from ztdl_pipeline.core.tabular import report_images
+
+        return report_images(example, trained, features, metrics)
+
+    def report_markdown(self, example, trained, metrics: dict, images: dict, threshold: float,
+                        embed: bool) -> str:
+        from ztdl_pipeline.core.tabular import report_markdown
+
+        return report_markdown(example, trained, metrics, images, threshold, embed)
+
+    def view(self, example, features):
+        """The features as one example sees them (what `serving`, `verify` and `outputs` read)."""
+        from ztdl_pipeline.core.tabular import view
+
+        return view(features, example)
+
+    def serving(self, example, trained, data) -> tuple:
+        """(the model to export, its input signature {name: {dtype, ...}})."""
+        from ztdl_pipeline.core import export
+
+        return export.serving_model(trained.model, data.attrs)
+
+    def verify(self, path, example, trained, data, raw, signature: dict) -> float:
+        return verify_savedmodel(path, trained, data, raw, signature)
+
+    def outputs(self, data) -> dict:
+        return _describe_outputs(data.attrs)
+
+
+TABULAR = Family()
+
+
+def model_asset(example, group: str, config_cls: type[TrainingConfig], family: Family = TABULAR
+                ) -> dg.AssetsDefinition:
     @dg.asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
               group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
               code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
     def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
-               compute: TensorFlowCompute, features: pd.DataFrame) -> dg.Output:
+               compute: TensorFlowCompute, features: family.features_type) -> dg.Output:
         device = compute.setup()
-        from ztdl_pipeline.core.tabular import train
-
         hyper = config.resolve()
         context.log.info(f"training {example.name}: {hyper} on {device}")
 
@@ -210,8 +270,9 @@ def model_asset(example, group: str, config_cls: type[TrainingConfig]) -> dg.Ass
                 context.log.info(f"epoch {epoch}/{hyper.epochs}: "
                                  + ", ".join(f"{k}={v:.4f}" for k, v in logs.items()))
 
-        trained = train(example, features, hyper, strategy=compute.strategy(), jit_compile=compute.jit_compile,
-                        seed_fn=compute.seed_everything, on_epoch_end=log_epoch)
+        trained = family.train(example, features, hyper, strategy=compute.strategy(),
+                               jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
+                               on_epoch_end=log_epoch)
         trained.info["device"] = device
         last = {f"final_{k}": float(v[-1]) for k, v in trained.history.items()}
         metadata = {**last, "epochs": hyper.epochs, "profile": hyper.profile,
@@ -227,28 +288,28 @@ def model_asset(example, group: str, config_cls: type[TrainingConfig]) -> dg.Ass
     return _model
 
 
-def report_asset(example, group: str) -> dg.AssetsDefinition:
+def report_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
     @dg.asset(key=["reports", example.name],
               ins={"trained": dg.AssetIn(["models", example.name]),
                    "features": dg.AssetIn(["features", example.dataset])},
               group_name=group, io_manager_key="report_io", kinds={"keras", "json", "markdown"},
               code_version=CODE_VERSION, description=f"Evaluation of {example.title}, ours vs the book")
-    def _report(context: dg.AssetExecutionContext, trained, features: pd.DataFrame) -> dg.Output[dict]:
-        from ztdl_pipeline.core import tabular
+    def _report(context: dg.AssetExecutionContext, trained,
+                features: family.features_type) -> dg.Output[dict]:
         from ztdl_pipeline.core.report import comparison_rows, write_report_folder
 
-        metrics = tabular.evaluate(example, trained, features)
-        images = tabular.report_images(example, trained, features, metrics)
+        metrics = family.evaluate(example, trained, features)
+        images = family.report_images(example, trained, features, metrics)
         profile = metrics["profile"]
         threshold = example.gate_threshold(profile)
         metrics["gate"] = {"split": example.primary[0], "metric": example.primary[1], "threshold": threshold}
         metrics["book"] = comparison_rows(metrics, example.book)
         folder = settings.data_dir() / "reports" / example.name
-        write_report_folder(folder, tabular.report_markdown(example, trained, metrics, images, threshold,
-                                                            embed=False), images)
-        ui_markdown = tabular.report_markdown(example, trained, metrics, images, threshold, embed=True)
+        write_report_folder(folder, family.report_markdown(example, trained, metrics, images, threshold,
+                                                           embed=False), images)
+        ui_markdown = family.report_markdown(example, trained, metrics, images, threshold, embed=True)
         numbers: dict[str, Any] = {}
-        for split in ("train", "test", "all"):
+        for split in family.metadata_splits:
             for name, value in metrics.get(split, {}).items():
                 if isinstance(value, float):
                     numbers[f"{split}_{name}"] = value
@@ -296,36 +357,40 @@ def export_gate_check(example) -> dg.AssetChecksDefinition:
     return _gate
 
 
-def export_asset(example, group: str) -> dg.AssetsDefinition:
+def export_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
     @dg.asset(key=["exports", example.name],
               ins={"trained": dg.AssetIn(["models", example.name]),
                    "features": dg.AssetIn(["features", example.dataset]),
-                   "raw": dg.AssetIn(["raw", example.dataset]),
+                   "raw": dg.AssetIn(["raw", _raw_name(example)]),
                    "report": dg.AssetIn(["reports", example.name])},
               group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
               code_version=CODE_VERSION,
               description=f"{example.title} as a versioned SavedModel taking raw values (TF Serving layout)")
-    def _export(context: dg.AssetExecutionContext, trained, features: pd.DataFrame, raw: pd.DataFrame,
+    def _export(context: dg.AssetExecutionContext, trained, features: family.features_type, raw: pd.DataFrame,
                 report: dict) -> dg.Output[dict]:
         from ztdl_pipeline.core import export, registry
-        from ztdl_pipeline.core.tabular import view
 
         decision = _gate_decision(example, report)
         if not decision.passed:  # the blocking check stops this in a run; this also covers a lone export
             raise dg.Failure(f"exports/{example.name}: not exported — " + "; ".join(decision.reasons))
-        data = view(features, example)
-        serving, signature = export.serving_model(trained.model, data.attrs)
+        data = family.view(example, features)
+        serving, signature = family.serving(example, trained, data)
         model_dir = settings.data_dir() / "exports" / example.name
         staged = export.staging_dir(model_dir)
         try:
             start = time.perf_counter()
             export.write_savedmodel(serving, signature, staged)
-            difference = verify_savedmodel(staged, trained, data, raw, signature)
+            difference = family.verify(staged, example, trained, data, raw, signature)
+            served = registry.savedmodel_signature(staged)  # what TF Serving will see: shapes, output names
             version, path = export.publish_version(staged, model_dir)
         finally:
             export.discard(staged)
         entry = {
-            "path": str(path), "signature": signature, "outputs": _describe_outputs(data.attrs),
+            "path": str(path),
+            "signature": {name: {**spec, "shape": served["inputs"].get(name, {}).get("shape", spec.get("shape"))}
+                          for name, spec in signature.items()},
+            "signature_name": served["signature_name"], "method_name": served["method_name"],
+            "output_signature": served["outputs"], "outputs": family.outputs(data),
             "gate_metric": decision.value, "gate": f"{decision.metric} ≥ {decision.threshold:.4f}",
             "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
                         for s in ("train", "test", "all") if s in report},
@@ -351,10 +416,16 @@ def _describe_outputs(attrs: dict) -> dict:
     return {"output_0": "class probabilities", "classes": attrs["classes"]}
 
 
+def _raw_name(example) -> str:
+    """The raw asset behind an example: its dataset, unless its features are cut from another (`raw_dataset`,
+    e.g. several window tables from one time series)."""
+    return getattr(example, "raw_dataset", "") or example.dataset
+
+
 def _data_versions(context: dg.AssetExecutionContext, example) -> dict[str, str]:
     """The data versions of the upstream materializations this export was built from."""
     versions = {}
-    for key in (["raw", example.dataset], ["features", example.dataset], ["models", example.name]):
+    for key in (["raw", _raw_name(example)], ["features", example.dataset], ["models", example.name]):
         asset_key = dg.AssetKey(key)
         record = context.instance.get_latest_data_version_record(asset_key)
         event = record.asset_event if record else None
@@ -383,19 +454,18 @@ def verify_savedmodel(path, trained, data: pd.DataFrame, raw: pd.DataFrame, sign
     return difference
 
 
-def export_reload_check(example) -> dg.AssetChecksDefinition:
+def export_reload_check(example, family: Family = TABULAR) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["exports", example.name]), name="savedmodel_matches_keras",
                     additional_ins={"trained": dg.AssetIn(["models", example.name]),
                                     "features": dg.AssetIn(["features", example.dataset]),
-                                    "raw": dg.AssetIn(["raw", example.dataset])},
+                                    "raw": dg.AssetIn(["raw", _raw_name(example)])},
                     description="tf.saved_model.load of the published version, fed raw test rows, "
                                 "predicts what the trained Keras model predicts")
-    def _reload(record: dict, trained, features: pd.DataFrame, raw: pd.DataFrame) -> dg.AssetCheckResult:
-        from ztdl_pipeline.core.tabular import view
-
-        data = view(features, example)
+    def _reload(record: dict, trained, features: family.features_type,
+                raw: pd.DataFrame) -> dg.AssetCheckResult:
+        data = family.view(example, features)
         try:
-            difference = verify_savedmodel(record["path"], trained, data, raw, record["signature"])
+            difference = family.verify(record["path"], example, trained, data, raw, record["signature"])
         except ValueError as exc:
             return dg.AssetCheckResult(passed=False, metadata={"error": str(exc)})
         return dg.AssetCheckResult(passed=True, metadata={"max_relative_difference": difference,
@@ -404,8 +474,9 @@ def export_reload_check(example) -> dg.AssetChecksDefinition:
     return _reload
 
 
-def example_assets(example, group: str, config_cls: type[TrainingConfig]
+def example_assets(example, group: str, config_cls: type[TrainingConfig], family: Family = TABULAR
                    ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
     """models/<x>, reports/<x>, exports/<x> and their checks for one example."""
-    return ([model_asset(example, group, config_cls), report_asset(example, group), export_asset(example, group)],
-            [export_gate_check(example), export_reload_check(example)])
+    return ([model_asset(example, group, config_cls, family), report_asset(example, group, family),
+             export_asset(example, group, family)],
+            [export_gate_check(example), export_reload_check(example, family)])

@@ -102,7 +102,10 @@ class SliceColumn(keras.layers.Layer):
 def _tensor_specs(model: keras.Model, signature: Mapping[str, Mapping[str, str]]):
     import tensorflow as tf  # export is TensorFlow-only by nature
 
-    return {name: tf.TensorSpec(shape=(None,), dtype=getattr(tf, spec["dtype"]), name=name)
+    def shape(spec: Mapping) -> tuple:  # one value per row unless the spec gives a shape, e.g. [None, 28, 28]
+        return tuple(None if d in (None, -1) else d for d in spec.get("shape") or (None,))
+
+    return {name: tf.TensorSpec(shape=shape(spec), dtype=getattr(tf, spec["dtype"]), name=name)
             for name, spec in signature.items()}
 
 

@@ -80,9 +80,19 @@ def titanic_fc(n_features: int, scaling: Scaling = None) -> keras.Model:
         keras.layers.Dense(32, activation="relu"), keras.layers.Dense(2, activation="softmax")])
 
 
+def wifi_fc(n_features: int, scaling: Scaling = None, n_classes: int = 4) -> keras.Model:
+    """ch13 Wi-Fi indoor location: BatchNormalization -> Dense(50, relu) -> Dense(30, relu) -> Dense(10, relu)
+    -> Dense(4, softmax); the book normalizes the raw dB readings with the BatchNormalization input layer
+    (2,298 trainable + 14 non-trainable parameters on 7 inputs)."""
+    return _stack("wifi_fc", n_features, scaling, [
+        keras.layers.BatchNormalization(name="input_batchnorm"),
+        keras.layers.Dense(50, activation="relu"), keras.layers.Dense(30, activation="relu"),
+        keras.layers.Dense(10, activation="relu"), keras.layers.Dense(n_classes, activation="softmax")])
+
+
 BUILDERS: dict[str, Callable[..., keras.Model]] = {
     fn.__name__: fn for fn in [circles_shallow, linear_regression, logistic_regression, banknotes_logistic,
-                               moons_deep, softmax_regression, diabetes_fc, wines_deep, titanic_fc]
+                               moons_deep, softmax_regression, diabetes_fc, wines_deep, titanic_fc, wifi_fc]
 }
 
 OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {

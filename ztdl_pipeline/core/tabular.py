@@ -17,7 +17,7 @@ from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import plots
 from ztdl_pipeline.core.features import SPLIT_COLUMN, scaling_vectors, xy
 from ztdl_pipeline.core.models import BUILDERS, make_optimizer, trainable_params
-from ztdl_pipeline.core.report import BookNumber, comparison_rows, comparison_table, markdown_table, render
+from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 from ztdl_pipeline.core.specs import Hyper, TabularExample
 from ztdl_pipeline.core.training import TrainedModel, compile_model, cross_validate, fit
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,14 +40,15 @@ def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer, los
 
 def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
         validation_split: float = 0.0, on_epoch_end: EpochHook | None = None,
-        shuffle: bool = True) -> dict[str, Any]:
+        shuffle: bool = True, callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
     """Fit and return {'history': per-epoch metrics, 'seconds', 'samples_per_second'}."""
-    callbacks = [_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else []
+    callbacks = [*callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
     start = time.perf_counter()
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                         shuffle=shuffle, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     trained_rows = len(x) * (1 - validation_split)
+    epochs = len(history.epoch)  # fewer than asked when a callback (early stopping) ends training
     return {
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "seconds": round(seconds, 3),

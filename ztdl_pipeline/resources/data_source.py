@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
+import tarfile
+import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -14,7 +18,7 @@ from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file
-from ztdl_pipeline.datasets import DatasetFile
+from ztdl_pipeline.datasets import DatasetFile, DatasetFolder
 
 
 class DatasetSource(dg.ConfigurableResource):
@@ -35,36 +39,41 @@ class DatasetSource(dg.ConfigurableResource):
         return Path(self.mirror_dir) if self.mirror_dir else settings.mirror_dir()
 
     def fetch(self, entry: DatasetFile, log=None) -> tuple[Path, str, str]:
-        """Return (cached path, sha256, where it came from: cache|mirror|download)."""
+        """Return (cached path, sha256, where it came from: cache|mirror|file|download)."""
         cached = self._cache() / entry.filename
         if cached.exists():
             digest = sha256_file(cached)
-            if digest == entry.sha256:
+            if entry.sha256 is None or digest in entry.accepted_sha256:  # None: hash unknown, recorded only
+                if entry.sha256 is None and log:
+                    log.warning(f"{cached}: the catalog has no sha256 for {entry.filename}; using it unverified "
+                                f"(sha256 {digest})")
                 return cached, digest, "cache"
             if log:
                 log.warning(f"{cached}: sha256 {digest} does not match the catalog; fetching a good copy")
         mirror = self._mirror()
         if mirror is not None and (mirror / entry.filename).exists():
             source = mirror / entry.filename
-            self._verify(source, entry)
+            digest = self._verify(source, entry)
             with atomic.atomic_path(cached) as tmp:
                 shutil.copyfile(source, tmp)
-            return cached, entry.sha256, "mirror"
+            return cached, digest, "mirror"
+        if entry.url.startswith("file:"):  # a local copy (e.g. the one scikit-learn ships): no network needed
+            return cached, self._download(entry, cached), "file"
         if not self.allow_download:
             raise DataError(entry.filename, f"not in the cache ({cached}) nor in a mirror "
                                             f"({mirror or 'none configured'}) and downloads are disabled",
                             f"set {settings.MIRROR_ENV} to a folder holding the book's data files, "
                             "or allow downloads")
-        self._download(entry, cached)
-        return cached, entry.sha256, "download"
+        return cached, self._download(entry, cached), "download"
 
-    def _download(self, entry: DatasetFile, target: Path) -> None:
+    def _download(self, entry: DatasetFile, target: Path) -> str:
         try:
             with atomic.atomic_path(target) as tmp:
                 with urllib.request.urlopen(entry.url, timeout=self.timeout_seconds) as response, \
                         open(tmp, "wb") as handle:
                     shutil.copyfileobj(response, handle)
-                self._verify(tmp, entry, shown=entry.url)
+                digest = self._verify(tmp, entry, shown=entry.url)
+            return digest
         except DataError:
             raise  # a hash mismatch is reported as such, not as a failed download
         except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
@@ -73,10 +82,134 @@ class DatasetSource(dg.ConfigurableResource):
                             f"{entry.filename} (sha256 {entry.sha256}), or copy it to {target}") from None
 
     @staticmethod
-    def _verify(path: Path, entry: DatasetFile, shown: str | None = None) -> None:
+    def _verify(path: Path, entry: DatasetFile, shown: str | None = None) -> str:
         digest = sha256_file(path)
-        if digest != entry.sha256:
-            raise DataError(shown or path, f"sha256 mismatch for {entry.filename}: expected {entry.sha256}, "
+        if entry.sha256 is not None and digest not in entry.accepted_sha256:
+            expected = entry.sha256 if not entry.alt_sha256 else "one of " + ", ".join(entry.accepted_sha256)
+            raise DataError(shown or path, f"sha256 mismatch for {entry.filename}: expected {expected}, "
                                            f"got {digest}",
                             f"replace the file with the original from {entry.url}, or, if the data really "
                             "changed, update its sha256 in ztdl_pipeline/datasets.py")
+        return digest
+
+    # ------------------------------------------------------------ folders
+
+    def fetch_folder(self, entry: DatasetFolder, log=None) -> tuple[Path, str, str, dict[str, str]]:
+        """Return (cached folder, data version, cache|mirror|download, {relative path: sha256}).
+
+        The data version is the catalog's manifest hash for a folder whose every file matches the manifest
+        (mirror, per-file download), or the archive's sha256 for a folder unpacked from an archive. The
+        files actually in the cache are listed, with their hashes, in a sidecar `<folder>.sha256` written
+        after the folder is complete; every fetch re-hashes them.
+        """
+        target = self._cache() / entry.folder
+        cached = self._cached_folder(entry, target, log)
+        if cached is not None:
+            return target, cached[0], "cache", cached[1]
+        mirror = self._mirror()
+        if mirror is not None and (mirror / entry.folder).is_dir():
+            files = self._verify_folder(mirror / entry.folder, entry)
+            with atomic.atomic_dir(target) as tmp:
+                for relative in files:
+                    (tmp / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(mirror / entry.folder / relative, tmp / relative)
+            self._write_sidecar(target, entry.sha256, files)
+            return target, entry.sha256, "mirror", files
+        if not self.allow_download:
+            raise DataError(f"{entry.folder}/", f"not in the cache ({target}) nor in a mirror "
+                                                f"({mirror or 'none configured'}) and downloads are disabled",
+                            f"set {settings.MIRROR_ENV} to a folder holding the book's {entry.folder}/ "
+                            "folder, or allow downloads")
+        if entry.archive_url:
+            digest, files = self._download_archive(entry, target)
+        elif entry.base_url:
+            files = entry.files()
+            with atomic.atomic_dir(target) as tmp:
+                for relative, sha256 in files.items():
+                    url = entry.base_url + urllib.parse.quote(relative)
+                    one = DatasetFile(name=entry.name, filename=f"{entry.folder}/{relative}", url=url,
+                                      sha256=sha256, columns=(), description=entry.description)
+                    self._download(one, tmp / relative)
+            digest = entry.sha256
+        else:
+            raise DataError(f"{entry.folder}/", "the catalog gives no URL to download this folder from",
+                            f"set {settings.MIRROR_ENV} to a folder holding {entry.folder}/")
+        self._write_sidecar(target, digest, files)
+        return target, digest, "download", files
+
+    @staticmethod
+    def _sidecar(target: Path) -> Path:
+        return target.with_name(target.name + ".sha256")
+
+    def _write_sidecar(self, target: Path, digest: str, files: dict[str, str]) -> None:
+        lines = [f"# data version {digest}", *(f"{h}  {relative}" for relative, h in sorted(files.items()))]
+        atomic.write_text(self._sidecar(target), "\n".join(lines) + "\n")
+
+    def _cached_folder(self, entry: DatasetFolder, target: Path, log) -> tuple[str, dict[str, str]] | None:
+        sidecar = self._sidecar(target)
+        if not (target.is_dir() and sidecar.exists()):
+            return None
+        header, *lines = sidecar.read_text().splitlines()
+        digest = header.removeprefix("# data version ").strip()
+        files = dict(reversed(line.split("  ", 1)) for line in lines if line.strip())
+        if digest not in (entry.sha256, entry.archive_sha256):
+            problem = f"holds data version {digest}, which the catalog does not pin"
+        else:
+            bad = [r for r, h in files.items() if not (target / r).is_file() or sha256_file(target / r) != h]
+            if not bad:
+                return digest, files
+            problem = f"{len(bad)} file(s) changed or missing since they were fetched, e.g. {bad[0]}"
+        if log:
+            log.warning(f"{target}: {problem}; fetching a good copy")
+        return None
+
+    @staticmethod
+    def _verify_folder(folder: Path, entry: DatasetFolder) -> dict[str, str]:
+        files = entry.files()
+        for relative, expected in files.items():
+            path = folder / relative
+            if not path.is_file():
+                raise DataError(path, f"missing: the catalog's manifest for {entry.folder}/ lists "
+                                      f"{len(files)} files",
+                                f"restore the file, or point {settings.MIRROR_ENV} at a complete copy of the "
+                                "folder")
+            digest = sha256_file(path)
+            if digest != expected:
+                raise DataError(path, f"sha256 mismatch for {entry.folder}/{relative}: expected {expected}, "
+                                      f"got {digest}",
+                                "replace the file with the original "
+                                f"(ztdl_pipeline/manifests/{entry.manifest} pins every file of the folder)")
+        return files
+
+    def _download_archive(self, entry: DatasetFolder, target: Path) -> tuple[str, dict[str, str]]:
+        name = Path(urllib.parse.urlparse(entry.archive_url).path).name
+        if not entry.archive_sha256:
+            raise DataError(entry.archive_url, "the catalog pins no sha256 for this archive, so a download "
+                                               "could not be verified",
+                            "download it once, check it, and pass its sha256 in the "
+                            f"raw/{entry.name} asset's run config (sha256), or set {settings.MIRROR_ENV} to "
+                            f"a folder holding {entry.folder}/")
+        archive = self._cache() / name
+        as_file = DatasetFile(name=entry.name, filename=name, url=entry.archive_url,
+                              sha256=entry.archive_sha256, columns=(), description=entry.description)
+        digest = sha256_file(archive) if archive.exists() else None
+        if digest != entry.archive_sha256:
+            digest = self._download(as_file, archive)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{target.name}.unpack-", dir=target.parent) as unpack:
+            try:
+                with tarfile.open(archive) as tar:
+                    tar.extractall(unpack, filter="data")  # refuses absolute paths, links out, devices
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                raise DataError(archive, f"cannot be unpacked ({type(exc).__name__}: {exc})") from None
+            # the archive holds the folder itself (male_female/train/...) or its content (train/...)
+            root = Path(unpack) / entry.folder if (Path(unpack) / entry.folder).is_dir() else Path(unpack)
+            files = {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*"))
+                     if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
+            if not files:
+                raise DataError(archive, f"the archive holds no files (looked in {entry.folder}/ and at its "
+                                         "top)")
+            with atomic.atomic_dir(target) as tmp:
+                for child in root.iterdir():
+                    os.replace(child, tmp / child.name)
+        return digest, files

@@ -1,0 +1,1 @@
+"""Per-file sha256 manifests of the image folders in the dataset catalog (ztdl_pipeline/datasets.py)."""
