@@ -29,11 +29,18 @@ def test_two_logical_cpus_give_a_two_replica_mirrored_strategy():
             model.compile("sgd", "mse")
         history = model.fit(np.ones((64, 3), "float32"), np.ones((64,), "float32"), epochs=2, batch_size=16,
                             verbose=0)
+        # a second model in the same process (the next asset of a run) trains under the same strategy
+        second = compute.strategy()
+        with second.scope():
+            other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(1)])
+            other.compile("sgd", "mse")
+        other.fit(np.ones((64, 3), "float32"), np.ones((64,), "float32"), epochs=1, batch_size=16, verbose=0)
         print(json.dumps({"replicas": description["replicas"], "strategy": type(strategy).__name__,
-                          "losses": history.history["loss"]}))
+                          "same": second is strategy, "losses": history.history["loss"]}))
     """)
     assert out["replicas"] == 2
     assert out["strategy"] == "MirroredStrategy"
+    assert out["same"]
     assert out["losses"][1] < out["losses"][0]
 
 

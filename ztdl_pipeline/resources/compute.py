@@ -14,6 +14,7 @@ from typing import Any, Literal
 import dagster as dg
 
 _APPLIED: dict[str, Any] | None = None
+_STRATEGY: Any = None  # one distribution strategy per process: a second one breaks the first's all-reduce
 
 
 class TensorFlowCompute(dg.ConfigurableResource):
@@ -91,16 +92,24 @@ class TensorFlowCompute(dg.ConfigurableResource):
         keras.utils.set_random_seed(self.seed if seed is None else seed)
 
     def strategy(self):
-        """MirroredStrategy over several GPUs (or logical CPUs); the default strategy otherwise."""
+        """MirroredStrategy over several GPUs (or logical CPUs); the default strategy otherwise.
+
+        Created once per process and reused: every model trained in the process shares it.
+        """
+        global _STRATEGY
+        if _STRATEGY is not None:
+            return _STRATEGY
         import tensorflow as tf
 
         gpus = tf.config.list_logical_devices("GPU")
         cpus = tf.config.list_logical_devices("CPU")
         if len(gpus) > 1:
-            return tf.distribute.MirroredStrategy([d.name for d in gpus])
-        if not gpus and len(cpus) > 1:
-            return tf.distribute.MirroredStrategy([d.name for d in cpus])
-        return tf.distribute.get_strategy()
+            _STRATEGY = tf.distribute.MirroredStrategy([d.name for d in gpus])
+        elif not gpus and len(cpus) > 1:
+            _STRATEGY = tf.distribute.MirroredStrategy([d.name for d in cpus])
+        else:
+            _STRATEGY = tf.distribute.get_strategy()
+        return _STRATEGY
 
     @property
     def jit_compile(self) -> bool | str:
