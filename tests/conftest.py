@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -35,19 +36,28 @@ def data_env(tmp_path, monkeypatch, mirror) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def tabular_run(tmp_path_factory, mirror):
-    """The whole tabular group materialized once (fast profile) in-process: (result, data root, instance)."""
+@contextlib.contextmanager
+def group_run(root: Path, mirror: Path, profile: str, *groups: str):
+    """Materialize whole groups in-process with a storage root, the mirror and a profile; yield the result.
+
+    The environment stays set while the caller's fixture is alive, so tests can read what was written.
+    """
     import dagster as dg
 
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-    root = tmp_path_factory.mktemp("tabular") / "data"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
         patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
-        patch.setenv("ZTDL_PROFILE", "fast")
+        patch.setenv("ZTDL_PROFILE", profile)
         instance = dg.DagsterInstance.ephemeral()
-        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
-                                selection=dg.AssetSelection.groups("tabular"), raise_on_error=False)
-        yield result, root, instance
+        yield dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                             selection=dg.AssetSelection.groups(*groups), raise_on_error=False)
+
+
+@pytest.fixture(scope="session")
+def tabular_run(tmp_path_factory, mirror):
+    """The whole tabular group materialized once (fast profile) in-process: (result, data root)."""
+    root = tmp_path_factory.mktemp("tabular") / "data"
+    with group_run(root, mirror, "fast", "tabular") as result:
+        yield result, root

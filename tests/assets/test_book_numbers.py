@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-import dagster as dg
 import pytest
 
+from tests.conftest import group_run
 from ztdl_pipeline.assets.tabular import BATCH_BOOK, EXAMPLES, LR_BOOK
 
 pytestmark = pytest.mark.book
@@ -30,16 +30,8 @@ HEADLINES = [
 
 @pytest.fixture(scope="module")
 def book_run(tmp_path_factory, mirror):
-    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
-
     root = tmp_path_factory.mktemp("book") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ZTDL_DATA_DIR", str(root))
-        patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
-        patch.setenv("ZTDL_PROFILE", "book")
-        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(),
-                                instance=dg.DagsterInstance.ephemeral(),
-                                selection=dg.AssetSelection.groups("tabular"), raise_on_error=False)
+    with group_run(root, mirror, "book", "tabular") as result:
         yield result, root
 
 

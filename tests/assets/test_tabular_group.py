@@ -17,7 +17,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def test_run_succeeds_and_every_check_passes(tabular_run):
-    result, _, _ = tabular_run
+    result, _ = tabular_run
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
@@ -28,7 +28,7 @@ def test_run_succeeds_and_every_check_passes(tabular_run):
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_features_parquet_schema_and_rows(tabular_run, mirror, name):
-    _, root, _ = tabular_run
+    _, root = tabular_run
     path = root / "features" / f"{name}.parquet"
     table = pq.read_table(path)
     attrs = json.loads(table.schema.metadata[b"ztdl.attrs"])
@@ -59,7 +59,7 @@ def test_features_parquet_schema_and_rows(tabular_run, mirror, name):
 
 @pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
 def test_report_files_and_book_comparison(tabular_run, example):
-    _, root, _ = tabular_run
+    _, root = tabular_run
     folder = root / "reports" / example.name
     metrics = json.loads((folder / "metrics.json").read_text())
     assert [(r["split"], r["metric"]) for r in metrics["book"]] == [(b.split, b.metric) for b in example.book]
@@ -79,7 +79,7 @@ def test_report_files_and_book_comparison(tabular_run, example):
 
 
 def test_report_metadata_embeds_plots_for_the_ui(tabular_run):
-    result, _, _ = tabular_run
+    result, _ = tabular_run
     for example, _ in EXAMPLES:
         materialization = result.asset_materializations_for_node(f"reports__{example.name}")[0]
         report = materialization.metadata["report"].value
@@ -98,7 +98,7 @@ def test_export_reloads_and_predicts_from_raw_values(tabular_run, mirror, exampl
     from ztdl_pipeline.core.tabular import predict_original_units, view
     from ztdl_pipeline.resources.io import read_parquet
 
-    _, root, _ = tabular_run
+    _, root = tabular_run
     model_dir = root / "exports" / example.name
     registry = json.loads((model_dir / "registry.json").read_text())
     assert registry["current"] == 1 and (model_dir / "1" / "saved_model.pb").exists()
@@ -117,7 +117,7 @@ def test_export_reloads_and_predicts_from_raw_values(tabular_run, mirror, exampl
 def test_housing_export_answers_in_dollars(tabular_run, mirror):
     import tensorflow as tf
 
-    _, root, _ = tabular_run
+    _, root = tabular_run
     loaded = tf.saved_model.load(str(root / "exports" / "housing_linreg" / "1"))
     houses = pd.read_csv(mirror / "housing-data.csv")
     prices = np.asarray(loaded.serve({c: tf.constant(houses[c].to_numpy("float32"))
@@ -132,7 +132,7 @@ def test_titanic_export_imputes_missing_age_and_unknown_port(tabular_run):
 
     from ztdl_pipeline.resources.io import read_parquet
 
-    _, root, _ = tabular_run
+    _, root = tabular_run
     loaded = tf.saved_model.load(str(root / "exports" / "titanic_fc" / "1"))
     attrs = read_parquet(root / "features" / "titanic.parquet").attrs
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import group_run
 from ztdl_pipeline.assets.timeseries import EXAMPLES, WINDOWS
 from ztdl_pipeline.core import timeseries as ts
 from ztdl_pipeline.resources.io import read_parquet
@@ -40,19 +41,9 @@ def write_sequences(path, n: int = 240, steps: int = 200, seed: int = 0) -> pd.D
 
 @pytest.fixture(scope="module")
 def series_run(tmp_path_factory, mirror):
-    import dagster as dg
-
-    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
-
     root = tmp_path_factory.mktemp("timeseries") / "data"
     write_sequences(root / "raw" / "sequence_classification.csv.bz2")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ZTDL_DATA_DIR", str(root))
-        patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
-        patch.setenv("ZTDL_PROFILE", "fast")
-        result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(),
-                                instance=dg.DagsterInstance.ephemeral(),
-                                selection=dg.AssetSelection.groups("timeseries"), raise_on_error=False)
+    with group_run(root, mirror, "fast", "timeseries") as result:
         yield result, root
 
 
