@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.serving.helpers import stop_process_group
 
 pytestmark = pytest.mark.e2e
 
@@ -106,14 +107,7 @@ def server(server_env, report_run, tmp_path_factory):
                         f"{log_path.read_text()[-5000:]}")
         yield {"port": port, "info": info, "log": log_path}
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)  # the server and its code-server child: the whole session
-            proc.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)  # the server and its code-server child: the whole session
         log.close()
 
 

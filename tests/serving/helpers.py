@@ -104,15 +104,20 @@ def start_server(exports: Path, log_path: Path, *extra: str) -> Server:
     raise RuntimeError(f"ztdl-serve did not answer within {STARTUP_TIMEOUT:.0f} s:\n{server.log_tail()}")
 
 
-def stop_server(server: Server) -> None:
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, children included: TERM, then KILL."""
     try:
-        os.killpg(server.proc.pid, signal.SIGTERM)
-        server.proc.wait(timeout=20)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
     except ProcessLookupError:
         pass
     except subprocess.TimeoutExpired:
-        os.killpg(server.proc.pid, signal.SIGKILL)
-        server.proc.wait(timeout=10)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def stop_server(server: Server) -> None:
+    stop_process_group(server.proc)
 
 
 def raw_test_rows(root, model: str, n: int = 40) -> dict[str, np.ndarray]:
