@@ -60,6 +60,9 @@ bench: install home
 	$(BIN)/python bench/serving_latency.py
 	$(BIN)/python bench/windows.py
 	$(BIN)/python bench/vision_throughput.py
+	$(BIN)/python bench/text_tokenize.py
+	$(BIN)/python bench/glove_loading.py
+	$(BIN)/python bench/bottleneck_throughput.py
 
 lint: install
 	$(BIN)/ruff check ztdl_pipeline tests bench

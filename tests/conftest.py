@@ -61,3 +61,20 @@ def tabular_run(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("tabular") / "data"
     with group_run(root, mirror, "fast", "tabular") as result:
         yield result, root
+
+
+def write_keras_weights_file(path: Path, seed: int, size: int = 71):
+    """An Xception (no top) weights file in the layout of Keras' published .h5 files (legacy HDF5 weights),
+    with seeded random values: it stands in for the ImageNet file, which cannot be downloaded here.
+    Returns the Keras model the weights came from."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras.utils.set_random_seed(seed)
+    source = keras.applications.Xception(include_top=False, weights=None, input_shape=(size, size, 3),
+                                         pooling="avg")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as handle:
+        legacy_h5_format.save_weights_to_hdf5_group(handle, source)
+    return source

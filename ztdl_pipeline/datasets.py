@@ -269,3 +269,99 @@ def get(name: str) -> DatasetFile | DatasetFolder:
     except KeyError:
         known = ", ".join(sorted([*CATALOG, *FOLDERS]))
         raise KeyError(f"unknown dataset {name!r}; the catalog has: {known}") from None
+
+
+# ---------------------------------------------------------------- embeddings (ch12, ch26): canonical-only files
+# Not in the data mirror. raw/glove_6b_50d also takes a local glove.6B.zip or glove.6B.50d.txt (run config
+# `path`); raw/reuters takes another copy by url + sha256 (see ztdl_pipeline/assets/embeddings.py).
+
+CATALOG.update({entry.name: entry for entry in [
+    DatasetFile(
+        name="glove_6b_50d", filename="embeddings/glove.6B.zip", url="http://nlp.stanford.edu/data/glove.6B.zip",
+        sha256=None,  # no copy at hand to hash: recorded at first fetch as the data version, not verified
+        columns=(), description="Stanford GloVe 6B (Wikipedia 2014 + Gigaword 5), 400,000 words; the 50-d "
+                                "vectors glove.6B.50d.txt inside — ch12, ch26"),
+    DatasetFile(
+        name="reuters", filename="keras_datasets/reuters.npz", url=_KERAS_DATASETS + "reuters.npz",
+        sha256="d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916",  # Keras' file_hash
+        columns=(), description="Keras' Reuters newswires: 11,228 word-rank sequences, 46 topics — ch12 ex2"),
+    DatasetFile(
+        name="reuters_word_index", filename="keras_datasets/reuters_word_index.json",
+        url=_KERAS_DATASETS + "reuters_word_index.json",
+        sha256=None,  # Keras pins only its md5 (4d44cc38712099c9e383dc6e5f11a921)
+        columns=(), description="Keras' Reuters word index {word: rank} — ch12 ex2"),
+]})
+
+
+# ---------------------------------------------------------------- transfer learning (ch11): files
+
+_BOOTCAMP_REPO = ("https://raw.githubusercontent.com/zerotodeeplearning/ztdl-5-day-bootcamp/"
+                  "3edf00f136ad8c7104a8940afb26ad7769cf72d3/data/")
+_SPORTS_COLUMNS = (Column("image_url", "str"), Column("class", "str"), Column("label:confidence", "float"))
+
+CATALOG.update({entry.name: entry for entry in [
+    DatasetFile(
+        name="sports", filename="sports.csv", url=_BOOK_DATA_COPY + "sports.csv",
+        sha256="54a873e5af805d9525861f672b420b323756abab00ae0c008912820a42a10cfe", columns=_SPORTS_COLUMNS,
+        description="3,006 sports image URLs (multimedia-commons) of 3 classes with label confidence — ch11"),
+    DatasetFile(
+        name="sports_train", filename="sports/sports_train.csv", url=_BOOTCAMP_REPO + "sports/sports_train.csv",
+        sha256="cefc27df751f0d76c340146f6278b9b6133738362371755d3b314b7a00e5df9d", columns=_SPORTS_COLUMNS,
+        description="the book repository's train split of sports.csv (2,104 URLs) — ch11"),
+    DatasetFile(
+        name="sports_test", filename="sports/sports_test.csv", url=_BOOTCAMP_REPO + "sports/sports_test.csv",
+        sha256="3d32429dfbc6cec1afb5483b077427da267af1f63e1102593ecb2ddd0076753e", columns=_SPORTS_COLUMNS,
+        description="the book repository's test split of sports.csv (902 URLs) — ch11"),
+    DatasetFile(
+        name="imagenet_class_index", filename="keras_models/imagenet_class_index.json",
+        url="https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+        sha256="a1e7a966a1f601d39e4b43e119b3e7dd4a2ad3ea08cf69847cbaf021013767bc", columns=(),
+        description="Keras' ImageNet class index (1000 classes: wnid, name), as decode_predictions reads it "
+                    "— ch11"),
+    DatasetFile(
+        name="elephant_photo", filename="creative_commons_elephant.jpg",
+        url=_BOOK_DATA_COPY + "creative_commons_elephant.jpg",
+        sha256="13ab8546cfe05fd01d2218452fb7c85d2b0291b6315c2b90bd6570ad707be261", columns=(),
+        description="a Creative Commons photo of an elephant (899×600) — zero-shot demo"),
+    DatasetFile(
+        name="iss_photo", filename="iss.jpg", url=_VIDEO_REPO + "iss.jpg",
+        sha256="e086da4b0fb49efa99e404663f4a7ec136eb07cc5c206de037b79ead000149cb", columns=(),
+        description="the International Space Station photo of ch2 (640×435) — zero-shot demo"),
+]})
+
+
+# ---------------------------------------------------------------- text (ch8, ch22): the text group's files
+
+CATALOG.update({entry.name: entry for entry in [
+    DatasetFile(
+        name="sms_spam", filename="sms_spam.csv", url=_BOOK_DATA_COPY + "sms_spam.csv",
+        sha256="5f02e94ec9d687a2f1050faa4fbb68d1b56c8a701178da52633f643bfd92b2ed",
+        columns=(Column("message", "str"), Column("spam", "int")),
+        description="5,572 SMS messages (UCI SMS Spam Collection), spam 0/1: 4,825 ham, 747 spam — ch8"),
+    DatasetFile(
+        name="sms_zip", filename="sms.zip", url=_BOOK_DATA_COPY + "sms.zip",
+        sha256="055585c5adc7710a491f9987bfabf482e6b09aea986702c041e3f4da14d4790c", columns=(),
+        description="the same 5,572 messages as files ham/*.txt, spam/*.txt (the book builds sms_spam.csv "
+                    "from it) — ch8"),
+    DatasetFile(
+        name="movie_reviews", filename="movie_reviews.csv", url=_BOOK_DATA_COPY + "movie_reviews.csv",
+        sha256="f567d632578c4aa1c7ecb55d1d22869d66cce43aaa82fc465c7e2698d5e489ba",
+        columns=(Column("title", "str"), Column("review", "str"), Column("vote", "str")),
+        description="14,072 Rotten Tomatoes critic quotes with vote fresh / rotten / none — ch8"),
+    DatasetFile(
+        name="names", filename="names.txt", url=_BOOK_DATA_COPY + "names.txt",
+        sha256="aefa0ad6e17c6f0eaa3975af51597b478e42ed73a0e572234dcc5e1be123759c", columns=(),
+        description="7,939 first names, one per line — ch8 character-level LSTM"),
+    DatasetFile(
+        name="imdb", filename="extra/aclImdb_labeled.tar.gz",
+        url="http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+        sha256=None,  # Stanford's aclImdb_v1.tar.gz: no copy at hand to hash; recorded at first fetch
+        alt_sha256=("18e7a4c90bd41d9ce07da2f009f480b9a7b1db2a955b6fea6441f1f655350ae8",),  # mirror's repack
+        columns=(), description="IMDB movie reviews (Maas et al. 2011): 25,000 train + 25,000 test, pos/neg, "
+                                "read straight from the tar.gz — ch8 ex2 (the book loads Keras' imdb.npz)"),
+    DatasetFile(
+        name="imdb_word_index", filename="keras_datasets/imdb_word_index.json",
+        url=_KERAS_DATASETS + "imdb_word_index.json",
+        sha256="027313fe9a320280f3bf0fac5baf58c4a683cf39a7ed9c3d3d3912bde4284cf6",
+        columns=(), description="Keras' IMDB word index {word: frequency rank}, 88,584 words — ch8 ex2 bonus"),
+]})

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ztdl_pipeline.assets import serving, tabular, timeseries, vision
+from ztdl_pipeline.assets import embeddings, serving, tabular, text, timeseries, transfer, vision
 from ztdl_pipeline.jobs import group_jobs, retrain_job
 from ztdl_pipeline.resources import (
     DatasetSource,
     JsonIOManager,
     KerasModelIOManager,
     ParquetIOManager,
+    PretrainedModels,
     TensorFlowCompute,
 )
 from ztdl_pipeline.schedules import weekly_retrain
@@ -24,6 +25,7 @@ def resources() -> dict:
     return {
         "data_source": DatasetSource(),
         "compute": TensorFlowCompute(),
+        "pretrained": PretrainedModels(),  # Xception weights (transfer group): local path, cache or download
         "parquet_io": ParquetIOManager(),
         "keras_io": KerasModelIOManager(),
         "report_io": JsonIOManager(file_name="metrics"),
@@ -31,8 +33,10 @@ def resources() -> dict:
     }
 
 
-ALL_ASSETS = [*tabular.assets, *serving.assets, *timeseries.assets, *vision.assets]
-ALL_CHECKS = [*tabular.checks, *serving.checks, *timeseries.checks, *vision.checks]
+# one module per domain group (the group has the module's name)
+DOMAINS = (tabular, serving, timeseries, vision, text, embeddings, transfer)
+ALL_ASSETS = [asset for domain in DOMAINS for asset in domain.assets]
+ALL_CHECKS = [check for domain in DOMAINS for check in domain.checks]
 
 # In-process execution: every step of a run shares one Python process, so TensorFlow is imported and
 # configured once per run instead of once per step (see "Runs use the in-process executor" in the README).

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-GROUPS = ("tabular", "serving", "timeseries", "vision")
+# text: ch8; embeddings: ch12/ch26 (GloVe and Reuters need config offline); transfer: ch11 (the Xception
+# weights and the sports pictures need network or local paths; see the README)
+GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer")
 
 group_jobs = [
     dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group),

@@ -199,6 +199,62 @@ def features_checks(name: str, min_rows: int) -> list[dg.AssetChecksDefinition]:
     return checks
 
 
+def _attrs_of(features) -> dict:
+    from ztdl_pipeline.core.tables import table_attrs
+
+    return dict(features.attrs) if isinstance(features, pd.DataFrame) else table_attrs(features)
+
+
+def table_features_checks(name: str, columns: dict[str, str], *, min_rows: int,
+                          splits: tuple[str, ...] = ("train", "test"), min_class_share: float | None = 0.01,
+                          n_classes: int | None = None,
+                          extra_problems: Callable[[Any], list[str]] | None = None) -> list[dg.AssetChecksDefinition]:
+    """The blocking checks of a features table described by column kinds (core/tables.py): schema_and_nulls
+    (columns and kinds, no nulls, finite floats, labels in range, plus `extra_problems`), row_counts, and
+    label_balance unless `min_class_share` is None. The class count is `n_classes` or the attrs' `classes`."""
+    from ztdl_pipeline.core import tables
+
+    key = dg.AssetKey(["features", name])
+    labelled = "label" in columns
+
+    def classes_of(features) -> int:
+        return n_classes or len(_attrs_of(features).get("classes") or [])
+
+    @dg.asset_check(asset=key, name="schema_and_nulls", blocking=True,
+                    description="columns " + ", ".join(f"{c} ({k})" for c, k in columns.items())
+                                + "; no nulls, no NaN or infinite values" + ("; labels in range" if labelled else ""))
+    def _schema(features) -> dg.AssetCheckResult:
+        problems = tables.column_problems(features, columns)
+        if labelled and not problems and classes_of(features):
+            problems += tables.label_problems(features, classes_of(features), min_share=0.0)
+        if extra_problems is not None and not problems:
+            problems += extra_problems(features)
+        return dg.AssetCheckResult(passed=not problems, metadata={"problems": json.dumps(problems)})
+
+    @dg.asset_check(asset=key, name="row_counts", blocking=True,
+                    description=f"at least {min_rows} rows" + (f"; {' and '.join(splits)} splits non-empty"
+                                                                if splits else ""))
+    def _rows(features) -> dg.AssetCheckResult:
+        problems = tables.row_count_problems(features, min_rows, splits)
+        return dg.AssetCheckResult(passed=not problems, metadata={
+            "problems": json.dumps(problems), "rows": len(features), **tables.split_counts(features)})
+
+    checks = [_schema, _rows]
+    if labelled and min_class_share is not None:
+        @dg.asset_check(asset=key, name="label_balance", blocking=True,
+                        description=f"every class present in the train split, none below {min_class_share:.0%} of it")
+        def _balance(features) -> dg.AssetCheckResult:
+            count = classes_of(features)
+            problems = tables.label_problems(features, count, min_class_share) if count else ["no classes recorded"]
+            shares = tables.train_class_shares(features, count) if count else {}
+            return dg.AssetCheckResult(passed=not problems, metadata={
+                "problems": json.dumps(problems), "train class shares": json.dumps(
+                    {str(c): round(v, 4) for c, v in shares.items()})})
+
+        checks.append(_balance)
+    return checks
+
+
 # ---------------------------------------------------------------- models, reports, exports
 
 

@@ -27,8 +27,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs  # noqa: F401 (table_attrs: part of this API)
 
-ATTRS_KEY = b"ztdl.attrs"  # the schema-metadata key resources/io.py uses for DataFrame attrs, too
 SPLITS = ("train", "test")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -292,11 +292,6 @@ def image_table(images: np.ndarray, labels: np.ndarray, splits: Sequence[str],
     meta = {**attrs, "image_shape": list(images.shape[1:]), "rows": len(images),
             "splits": {s: int(np.sum(splits == s)) for s in dict.fromkeys(splits[order])}}
     return table.replace_schema_metadata({ATTRS_KEY: json.dumps(meta).encode()})
-
-
-def table_attrs(table: pa.Table) -> dict[str, Any]:
-    raw = (table.schema.metadata or {}).get(ATTRS_KEY)
-    return json.loads(raw) if raw else {}
 
 
 def tensor_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -24,6 +24,7 @@ from ztdl_pipeline.core.features import SPLIT_COLUMN, Scaling, assign_split
 from ztdl_pipeline.core.report import BookNumber
 from ztdl_pipeline.core.schema import Column, coerce_columns, read_csv_checked
 from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.tables import ATTRS_KEY
 
 TIME = "time"  # the parsed timestamp column of every raw time-series table
 WINDOW = "window"
@@ -259,7 +260,6 @@ def column_windows(column: pd.Series) -> np.ndarray:
     return np.stack(column.to_numpy()).astype("float32")  # read without the Arrow type mapping
 
 
-ATTRS_KEY = b"ztdl.attrs"  # the schema-metadata key resources/io.py uses for a table's attrs
 
 
 def to_table(frame: pd.DataFrame):

@@ -20,8 +20,8 @@ from upath import UPath
 
 from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
+from ztdl_pipeline.core.tables import ATTRS_KEY
 
-ATTRS_KEY = b"ztdl.attrs"
 TABLE_KEY = b"ztdl.table"  # set on parquet written from a pyarrow Table, which is read back as a Table
 
 

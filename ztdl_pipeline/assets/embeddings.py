@@ -1,0 +1,670 @@
+"""Word embeddings as assets (group `embeddings`): book ch12 (GloVe, analogies, TensorBoard projector, exercise 2
+on Reuters) and its ch26 solutions.
+
+Runs on the data mirror (after group `text`):
+  features/movie_reviews_text + features/imdb_text -> models/word2vec_reviews (gensim Word2Vec, .kv file)
+  -> features/{movie_reviews,imdb}_word2vec (matrices aligned to the text group's vocabularies)
+  -> reports/embeddings_word2vec (analogies, neighbours, coverage, PCA plot, projector files).
+Needs configuration (not in the mirror; canonical URLs otherwise):
+  raw/glove_6b_50d (run config `path`: a local glove.6B.zip or glove.6B.50d.txt) -> models/glove_6b_50d
+  -> features/*_glove -> reports/embeddings_glove;
+  raw/reuters (Keras' reuters.npz + reuters_word_index.json; run config url + sha256) -> features/reuters,
+  features/reuters_vocabulary -> models/reports/exports reuters_lstm_{random,word2vec,glove}
+  -> reports/reuters_embeddings_{word2vec,glove} (random vs frozen, side by side).
+Every asset whose key holds "glove" or "reuters" needs one of those, so
+`group:embeddings and not key:"*glove*" and not key:"*reuters*"` is what the mirror alone can feed.
+gensim, Keras and TensorFlow are imported inside asset bodies only.
+"""
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pyarrow as pa
+
+from ztdl_pipeline import datasets, settings
+from ztdl_pipeline.assets import factory
+from ztdl_pipeline.assets.factory import CODE_VERSION, TrainingConfig
+from ztdl_pipeline.core.report import BookNumber as B
+from ztdl_pipeline.core.specs import Hyper
+from ztdl_pipeline.core.specs import TabularExample as Example
+from ztdl_pipeline.resources.compute import TensorFlowCompute
+from ztdl_pipeline.resources.data_source import DatasetSource
+
+GROUP = "embeddings"
+TEXT_CORPORA = ("movie_reviews", "imdb")  # the text group's features/<x>_text and features/<x>_vocabulary
+
+# ------------------------------------------------------------------ raw data (canonical-only)
+
+
+class GloveSourceConfig(dg.Config):
+    """Where raw/glove_6b_50d reads GloVe from: a local glove.6B.zip or glove.6B.50d.txt (`path`), or another
+    copy of glove.6B.zip by `url` (https://, file://) with its `sha256`; unset: cache, mirror
+    (embeddings/glove.6B.zip), then Stanford's URL."""
+
+    path: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+    member: str = "glove.6B.50d.txt"  # the file read inside the zip
+
+
+_GLOVE_FIX = ("download http://nlp.stanford.edu/data/glove.6B.zip (822 MB) once and give its path (or that "
+              "of glove.6B.50d.txt) in the run config: ops: {raw__glove_6b_50d: {config: {path: "
+              "/path/to/glove.6B.zip}}}; or put it in the mirror as embeddings/glove.6B.zip; or leave GloVe "
+              "out with --select 'group:embeddings and not key:\"*glove*\" and not key:\"*reuters*\"'")
+_REUTERS_FIX = ("download https://storage.googleapis.com/tensorflow/tf-keras-datasets/reuters.npz and "
+                "reuters_word_index.json once and give them in the run config: ops: {raw__reuters: {config: "
+                "{url: file:///path/reuters.npz, sha256: <its sha256>, word_index_url: "
+                "file:///path/reuters_word_index.json}}}; or put them in the mirror's keras_datasets/; or "
+                "leave Reuters out with --select 'group:embeddings and not key:\"*reuters*\"'")
+
+
+def _fetch(data_source: DatasetSource, entry, log, fix: str):
+    from ztdl_pipeline.core.errors import DataError
+
+    try:
+        return data_source.fetch(entry, log=log)
+    except DataError as exc:
+        raise DataError(exc.source, exc.problem + " (this file is not in the data mirror)", fix) from None
+
+
+@dg.asset(key=["raw", "glove_6b_50d"], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
+          code_version=CODE_VERSION,
+          description="GloVe 6B 50d (glove.6B.zip from Stanford, or a local .zip / .txt given in the run config): "
+                      "the verified file, one row; its sha256 is the data version. Not in the data mirror.")
+def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfig,
+                     data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
+    from ztdl_pipeline.core.embeddings import glove_text
+    from ztdl_pipeline.core.errors import DataError
+    from ztdl_pipeline.core.schema import sha256_file
+
+    entry = datasets.get("glove_6b_50d")
+    if config.path:
+        path = Path(config.path).expanduser().resolve()
+        if not path.is_file():
+            raise DataError(path, "raw/glove_6b_50d: the configured path is not a file", _GLOVE_FIX)
+        digest, origin = sha256_file(path), "config path"
+        if config.sha256 and digest != config.sha256:
+            raise DataError(path, f"sha256 {digest} differs from the configured {config.sha256}")
+    else:
+        if config.url or config.sha256:
+            entry = dataclasses.replace(entry, url=config.url or entry.url, sha256=config.sha256, alt_sha256=())
+        path, digest, origin = _fetch(data_source, entry, context.log, _GLOVE_FIX)
+    text = glove_text(path, settings.data_dir() / "raw" / "embeddings" / config.member, member=config.member)
+    frame = pd.DataFrame({"file": [str(path)], "text_file": [str(text)], "bytes": [path.stat().st_size],
+                          "text_bytes": [text.stat().st_size], "sha256": [digest]})
+    return dg.Output(frame, data_version=dg.DataVersion(digest), metadata={
+        "sha256": digest, "fetched_from": origin, "source": dg.MetadataValue.path(str(path)),
+        "text_file": dg.MetadataValue.path(str(text)), "bytes": float(path.stat().st_size),
+        "canonical_url": dg.MetadataValue.url(entry.url), "dagster/row_count": 1})
+
+
+class ReutersSourceConfig(dg.Config):
+    """Other copies of Keras' reuters.npz (url + sha256, required: the catalog pins Keras' hash) and of
+    reuters_word_index.json (word_index_url, optional word_index_sha256)."""
+
+    url: str | None = None
+    sha256: str | None = None
+    word_index_url: str | None = None
+    word_index_sha256: str | None = None
+
+
+@dg.asset(key=["raw", "reuters"], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
+          code_version=CODE_VERSION,
+          description="Keras' reuters.npz + reuters_word_index.json (canonical URLs, or copies given in the run "
+                      "config), verified: one row per file; the two hashes make the data version. Not in the "
+                      "data mirror.")
+def raw_reuters(context: dg.AssetExecutionContext, config: ReutersSourceConfig,
+                data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
+    npz, index = datasets.get("reuters"), datasets.get("reuters_word_index")
+    if config.url or config.sha256:
+        if not config.sha256:
+            raise ValueError(f"raw/reuters: config gives url {config.url} but no sha256; a copy is read only "
+                             "with the hash that proves its bytes")
+        npz = dataclasses.replace(npz, url=config.url or npz.url, sha256=config.sha256, alt_sha256=())
+    if config.word_index_url or config.word_index_sha256:
+        index = dataclasses.replace(index, url=config.word_index_url or index.url,
+                                    sha256=config.word_index_sha256, alt_sha256=())
+    rows = []
+    for entry in (npz, index):
+        path, digest, origin = _fetch(data_source, entry, context.log, _REUTERS_FIX)
+        rows.append({"name": entry.name, "file": str(path), "bytes": path.stat().st_size, "sha256": digest,
+                     "fetched_from": origin, "url": entry.url})
+    frame = pd.DataFrame(rows)
+    version = hashlib.sha256("".join(frame.sha256).encode()).hexdigest()
+    return dg.Output(frame, data_version=dg.DataVersion(version), metadata={
+        "npz_sha256": rows[0]["sha256"], "word_index_sha256": rows[1]["sha256"],
+        "fetched_from": json.dumps([r["fetched_from"] for r in rows]),
+        "canonical_url": dg.MetadataValue.url(datasets.get("reuters").url), "dagster/row_count": len(frame)})
+
+
+raw_assets = [raw_glove_6b_50d, raw_reuters]
+
+# ------------------------------------------------------------------ embeddings (KeyedVectors files)
+
+
+def _kv_path(name: str) -> Path:
+    return settings.data_dir() / "models" / name / "vectors.kv"
+
+
+def _kv_record(name: str, kv, extra: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    import numpy as np
+
+    from ztdl_pipeline.core.embeddings import save_keyed_vectors
+
+    path = save_keyed_vectors(kv, _kv_path(name))
+    digest = hashlib.sha256(np.ascontiguousarray(kv.vectors).tobytes()
+                            + "\n".join(kv.index_to_key).encode("utf-8")).hexdigest()
+    record = {"name": name, "path": str(path), "vocabulary_size": len(kv.index_to_key),
+              "dim": int(kv.vector_size), "vectors_sha256": digest, "first_words": kv.index_to_key[:20], **extra}
+    return record, digest
+
+
+class GloveLoadConfig(dg.Config):
+    """reader "gensim": KeyedVectors.load_word2vec_format(no_header=True); "pandas": pandas' C parser into
+    KeyedVectors.add_vectors — the same words and float32 values (tested), several times faster on the 400,000
+    lines (bench/glove_loading.py)."""
+
+    reader: str = "gensim"
+
+
+@dg.asset(key=["models", "glove_6b_50d"], ins={"raw": dg.AssetIn(["raw", "glove_6b_50d"])}, group_name=GROUP,
+          io_manager_key="report_io", kinds={"gensim", "json"}, code_version=CODE_VERSION,
+          description="GloVe 6B 50d read with gensim KeyedVectors.load_word2vec_format(no_header=True) and kept "
+                      "as a KeyedVectors file (models/glove_6b_50d/vectors.kv); the record is metrics.json")
+def glove_6b_50d(context: dg.AssetExecutionContext, config: GloveLoadConfig, raw: pd.DataFrame) -> dg.Output[dict]:
+    import time
+
+    from ztdl_pipeline.core.embeddings import load_glove
+
+    start = time.perf_counter()
+    kv = load_glove(raw.text_file.iloc[0], reader=config.reader)
+    seconds = time.perf_counter() - start
+    record, digest = _kv_record("glove_6b_50d", kv, {"source": raw.file.iloc[0], "source_sha256": raw.sha256.iloc[0],
+                                                     "load_seconds": round(seconds, 3), "reader": config.reader})
+    context.log.info(f"GloVe: {record['vocabulary_size']} words × {record['dim']} in {seconds:.1f} s")
+    return dg.Output(record, data_version=dg.DataVersion(digest), metadata={
+        "vocabulary_size": float(record["vocabulary_size"]), "dim": float(record["dim"]),
+        "load_seconds": seconds, "kv_file": dg.MetadataValue.path(record["path"])})
+
+
+class Word2VecConfig(dg.Config):
+    """gensim Word2Vec on the train splits of the review corpora. Skip-gram (the variant the book describes in
+    ch12), 100-d, window 5, 5 negative samples, words seen ≥ 5 times, 5 epochs; workers=1 + seed + a stable
+    hash function make it reproducible (core/embeddings.py)."""
+
+    vector_size: int = 100
+    window: int = 5
+    min_count: int = 5
+    sg: int = 1
+    negative: int = 5
+    epochs: int = 5
+    seed: int = 0
+    corpora: list[str] = list(TEXT_CORPORA)
+    profile: str | None = None
+    fast_min_count: int = 2  # the fast profile's sub-sampled corpora are small
+
+
+@dg.asset(key=["models", "word2vec_reviews"],
+          ins={f"{c}_text": dg.AssetIn(["features", f"{c}_text"]) for c in TEXT_CORPORA},
+          group_name=GROUP, io_manager_key="report_io", kinds={"gensim", "json"}, code_version=CODE_VERSION,
+          description="Word2Vec (gensim, skip-gram, seeded, one worker) trained on the tokens of the train "
+                      "splits of the Rotten Tomatoes and IMDB reviews; kept as a KeyedVectors file "
+                      "(models/word2vec_reviews/vectors.kv)")
+def word2vec_reviews(context: dg.AssetExecutionContext, config: Word2VecConfig, movie_reviews_text: pd.DataFrame,
+                     imdb_text: pd.DataFrame) -> dg.Output[dict]:
+    import time
+
+    from ztdl_pipeline.core.embeddings import train_word2vec
+
+    profile = settings.resolve_profile(config.profile)
+    frames = {"movie_reviews": movie_reviews_text, "imdb": imdb_text}
+    sentences, documents = [], {}
+    for name in config.corpora:
+        frame = frames[name]
+        train = frame[frame["split"] == "train"]
+        documents[name] = len(train)
+        sentences += [list(tokens) for tokens in train["tokens"]]
+    min_count = min(config.min_count, config.fast_min_count) if profile == "fast" else config.min_count
+    start = time.perf_counter()
+    kv = train_word2vec(sentences, vector_size=config.vector_size, window=config.window, min_count=min_count,
+                        sg=config.sg, negative=config.negative, epochs=config.epochs, seed=config.seed)
+    seconds = time.perf_counter() - start
+    tokens = sum(len(s) for s in sentences)
+    settings_used = {**config.model_dump(), "min_count": min_count, "workers": 1, "hashfxn": "crc32",
+                     "profile": profile}
+    record, digest = _kv_record("word2vec_reviews", kv, {"documents": documents, "tokens": tokens,
+                                                         "train_seconds": round(seconds, 3),
+                                                         "settings": settings_used})
+    context.log.info(f"Word2Vec: {tokens} tokens of {sum(documents.values())} reviews -> "
+                     f"{record['vocabulary_size']} words in {seconds:.1f} s")
+    return dg.Output(record, data_version=dg.DataVersion(digest), metadata={
+        "vocabulary_size": float(record["vocabulary_size"]), "dim": float(record["dim"]),
+        "corpus_tokens": float(tokens), "train_seconds": seconds, "vectors_sha256": digest,
+        "settings": json.dumps(settings_used), "kv_file": dg.MetadataValue.path(record["path"])})
+
+
+EMBEDDINGS = {"word2vec": "word2vec_reviews", "glove": "glove_6b_50d"}  # short name -> models/<key>
+
+# ------------------------------------------------------------------ matrices aligned to vocabularies
+
+
+def matrix_asset(vocab: str, short: str, reserved: int = 2) -> dg.AssetsDefinition:
+    """features/<vocab>_<short>: the EMBEDDING MATRIX (core/embeddings.py) of features/<vocab>_vocabulary."""
+
+    @dg.asset(key=["features", f"{vocab}_{short}"],
+              ins={"vocabulary": dg.AssetIn(["features", f"{vocab}_vocabulary"]),
+                   "embedding": dg.AssetIn(["models", EMBEDDINGS[short]])},
+              group_name=GROUP, io_manager_key="parquet_io", kinds={"pyarrow", "parquet"}, code_version=CODE_VERSION,
+              description=f"{short} vectors aligned to features/{vocab}_vocabulary: row i = the vector of token id "
+                          f"i; the {reserved} reserved ids and unknown tokens hold zeros (found = False)")
+    def _matrix(vocabulary: pd.DataFrame, embedding: dict) -> dg.Output[pa.Table]:
+        from ztdl_pipeline.core.embeddings import coverage, embedding_matrix, load_keyed_vectors
+
+        kv = load_keyed_vectors(embedding["path"])
+        table = embedding_matrix(vocabulary, kv, reserved=reserved)
+        share = coverage(vocabulary, table.column("found").to_numpy(), reserved=reserved)
+        return dg.Output(table, metadata={
+            **share, "rows": float(table.num_rows), "dim": float(kv.vector_size),
+            "missing rows": "zeros, found = False (reserved ids and tokens the embedding lacks)",
+            "dagster/row_count": table.num_rows})
+
+    return _matrix
+
+
+text_matrices = [matrix_asset(vocab, short) for vocab in TEXT_CORPORA for short in EMBEDDINGS]
+
+# ------------------------------------------------------------------ the embeddings reports
+
+
+class EmbeddingReportConfig(dg.Config):
+    n_viz: int = 4000  # the book's projector: the first 4,000 words
+    n_plot: int = 2000  # points in the PCA plot
+
+
+def embedding_report_asset(short: str) -> dg.AssetsDefinition:
+    name = f"embeddings_{short}"
+    ins = {"embedding": dg.AssetIn(["models", EMBEDDINGS[short]])}
+    for vocab in TEXT_CORPORA:
+        ins[f"{vocab}_vocabulary"] = dg.AssetIn(["features", f"{vocab}_vocabulary"])
+        ins[f"{vocab}_matrix"] = dg.AssetIn(["features", f"{vocab}_{short}"])
+
+    @dg.asset(key=["reports", name], ins=ins, group_name=GROUP, io_manager_key="report_io",
+              kinds={"gensim", "markdown"}, code_version=CODE_VERSION,
+              description=f"{short}: king − man + woman, the ch26 analogies and neighbours next to the book's, "
+                          "coverage of the review vocabularies, a PCA plot and TensorBoard projector files")
+    def _report(context: dg.AssetExecutionContext, config: EmbeddingReportConfig, embedding: dict,
+                **tables) -> dg.Output[dict]:
+        from ztdl_pipeline.core import embeddings as E
+        from ztdl_pipeline.core.report import render, write_report_folder
+
+        kv = E.load_keyed_vectors(embedding["path"])
+        result = E.analogy_report(kv)
+        result["coverage"] = {vocab: E.coverage(tables[f"{vocab}_vocabulary"],
+                                                tables[f"{vocab}_matrix"].column("found").to_numpy())
+                              for vocab in TEXT_CORPORA}
+        folder = settings.data_dir() / "reports" / name
+        projector = E.write_projector(folder / "projector", E.projector_files(kv, config.n_viz, EMBEDDINGS[short]))
+        highlight = [*E.PROBE_WORDS, *(w for t in E.ANALOGIES for w in t), "queen", "berlin", "puppy"]
+        images = {"projection": E.projection_plot(kv, config.n_plot, highlight,
+                                                  f"{short}: PCA of the first {config.n_plot} words")}
+        book_key = "glove" if short == "glove" else "word2vec_googlenews"
+        about = (f"{embedding['vocabulary_size']:,} words × {embedding['dim']} dimensions, from "
+                 f"{embedding.get('source', 'the review corpora')}. ")
+        if short == "word2vec":
+            about += (f"Trained here on {embedding['tokens']:,} tokens of {sum(embedding['documents'].values()):,} "
+                      f"reviews ({json.dumps(embedding['settings'])}). The book's Word2Vec column is Google's "
+                      "GoogleNews vectors (about 100 billion words): a model trained on a few million tokens of "
+                      "movie reviews is not expected to find the same neighbours or analogies; reproducible "
+                      "with workers=1, the seed and a stable hash function.")
+        sections = [("Embedding", about), *E.report_markdown_sections(result, short, book_key),
+                    ("TensorBoard projector", (
+                        f"`{projector}`: vectors.tsv and metadata.tsv for the first {min(config.n_viz, len(kv.index_to_key))} "
+                        "words and projector_config.pbtxt (the book's n_viz = 4000). View with "
+                        f"`tensorboard --logdir {projector}` (Projector tab) or load the two TSV files at "
+                        "https://projector.tensorflow.org.")),
+                    ("Source", "book ch12.gensim_glove_similarity_analogy, ch12.tensorboard_projector "
+                               "(L17070–17378), sol.ch12.ex1 (L24135–24302)")]
+        title = f"Word embeddings: {short}"
+        write_report_folder(folder, render(title, sections, images, embed=False), images)
+        result.update({"embedding": short, "record": embedding, "projector": str(projector), "n_viz": config.n_viz})
+        king = result["king_man_woman"]
+        metadata: dict[str, Any] = {
+            "report": dg.MetadataValue.md(render(title, sections, images, embed=True)),
+            "report_folder": dg.MetadataValue.path(str(folder)), "king_man_woman_top": str(king["top"]),
+            "book_queen_similarity": E.BOOK_KING_QUEEN}
+        if king["queen_similarity"] is not None:
+            metadata["queen_similarity"] = king["queen_similarity"]
+        for vocab, share in result["coverage"].items():
+            metadata[f"{vocab}_share_tokens"] = share["share_tokens"]
+            metadata[f"{vocab}_share_occurrences"] = share["share_occurrences"]
+        return dg.Output(result, metadata=metadata)
+
+    return _report
+
+
+embedding_reports = [embedding_report_asset(short) for short in EMBEDDINGS]
+
+# ------------------------------------------------------------------ Reuters features
+
+
+class ReutersFeaturesConfig(dg.Config):
+    """keras.datasets.reuters.load_data(num_words=20000, index_from=2) + pad_sequences(maxlen=100)."""
+
+    num_words: int = 20000
+    index_from: int = 2
+    maxlen: int = 100
+    seed: int = 113
+    test_split: float = 0.2
+    profile: str | None = None
+    fast_train: int = 1000  # the first sequences of each split kept under the fast profile; 0: all
+    fast_test: int = 300
+
+
+def _reuters_splits(raw: pd.DataFrame, config: ReutersFeaturesConfig):
+    from ztdl_pipeline.core import reuters as R
+
+    files = dict(zip(raw.name, raw.file))
+    sequences, labels = R.read_npz(files["reuters"])
+    word_index = R.read_word_index(files["reuters_word_index"])
+    train, test = R.load_data(sequences, labels, num_words=config.num_words, index_from=config.index_from,
+                              seed=config.seed, test_split=config.test_split)
+    return train, test, word_index
+
+
+@dg.asset(key=["features", "reuters"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
+          io_manager_key="parquet_io", kinds={"pyarrow", "parquet"}, code_version=CODE_VERSION,
+          description="Reuters as the book prepares it: load_data(num_words=20000, index_from=2) (8,982 train / "
+                      "2,246 test), padded at the front to 100 ids; ids as a fixed-shape int32 tensor column "
+                      "(fast profile: the first 1,000 / 300)")
+def reuters_features(config: ReutersFeaturesConfig, raw: pd.DataFrame) -> dg.Output[pa.Table]:
+    import numpy as np
+
+    from ztdl_pipeline.core import reuters as R
+
+    profile = settings.resolve_profile(config.profile)
+    (x_train, y_train), (x_test, y_test), _ = _reuters_splits(raw, config)
+    longest = max((len(x) for x in [*x_train, *x_test]), default=0)
+    if profile == "fast":
+        if config.fast_train:
+            x_train, y_train = x_train[:config.fast_train], y_train[:config.fast_train]
+        if config.fast_test:
+            x_test, y_test = x_test[:config.fast_test], y_test[:config.fast_test]
+    ids = np.concatenate([R.pad(x_train, config.maxlen), R.pad(x_test, config.maxlen)])
+    splits = np.array(["train"] * len(x_train) + ["test"] * len(x_test))
+    attrs = {"num_words": config.num_words, "index_from": config.index_from, "profile": profile,
+             "source": "raw/reuters", "longest_sequence": longest}
+    table = R.table(ids, np.concatenate([y_train, y_test]), splits, attrs)
+    return dg.Output(table, metadata={
+        "rows_train": float(len(x_train)), "rows_test": float(len(x_test)), "maxlen": float(config.maxlen),
+        "longest_sequence (book: 2376)": float(longest), "profile": profile,
+        "topics in train": float(len(np.unique(y_train))), "dagster/row_count": table.num_rows})
+
+
+@dg.asset(key=["features", "reuters_vocabulary"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
+          io_manager_key="parquet_io", kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+          description="The Reuters model's ids as a vocabulary table (id, token, count in the whole train split): "
+                      "0 \"\", 1 \"[START]\", 2 \"[UNK]\", word rank r -> id r + 2, up to 19,999")
+def reuters_vocabulary(config: ReutersFeaturesConfig, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+    from ztdl_pipeline.core import reuters as R
+
+    (x_train, _), _, word_index = _reuters_splits(raw, config)
+    table = R.vocabulary(word_index, x_train, num_words=config.num_words, index_from=config.index_from)
+    return dg.Output(table, metadata={"ids": float(len(table)), "word_index_size": float(len(word_index)),
+                                      "dagster/row_count": len(table)})
+
+
+reuters_matrices = [matrix_asset("reuters", short, reserved=3) for short in EMBEDDINGS]
+
+# ------------------------------------------------------------------ Reuters models
+
+
+def _reuters_core():
+    from ztdl_pipeline.core import reuters
+
+    return reuters
+
+
+class ReutersFamily(factory.Family):
+    """Reuters topic models: features are a pyarrow Table of padded id sequences; the export takes them."""
+
+    features_type = pa.Table
+    metadata_splits = ("train", "test")
+
+    def train(self, example, features, hyper, **kwargs):
+        return _reuters_core().train(example, features, hyper, embedding_dim=hyper.embedding_dim, **kwargs)
+
+    def evaluate(self, example, trained, features) -> dict:
+        return _reuters_core().evaluate(example, trained, features)
+
+    def report_images(self, example, trained, features, metrics: dict) -> dict[str, bytes]:
+        return _reuters_core().report_images(example, trained, features, metrics)
+
+    def report_markdown(self, example, trained, metrics: dict, images: dict, threshold: float,
+                        embed: bool) -> str:
+        return _reuters_core().report_markdown(example, trained, metrics, images, threshold, embed)
+
+    def view(self, example, features):
+        return features
+
+    def serving(self, example, trained, data) -> tuple:
+        return trained.model, _reuters_core().signature(data)
+
+    def verify(self, path, example, trained, data, raw, signature: dict) -> float:
+        return _reuters_core().verify_export(path, trained, data)
+
+    def outputs(self, data) -> dict:
+        return _reuters_core().describe_outputs(data)
+
+
+REUTERS = ReutersFamily()
+
+
+@dataclasses.dataclass(frozen=True)
+class ReutersHyper(Hyper):
+    embedding_dim: int = 300
+    missing: str = "random"
+
+
+class ReutersConfig(TrainingConfig):
+    """sol.ch12.ex2: adam, batch 32, 5 epochs, validation_split 0.1; the random Embedding is 300-d like the
+    book's (the FastText size); words a pretrained embedding lacks get np.random.random rows (the book's
+    choice; `missing: zeros` for zeros)."""
+
+    epochs: int = 5
+    batch_size: int = 32
+    validation_split: float = 0.1
+    embedding_dim: int = 300
+    missing: str = "random"
+    fast_epochs: int = 2
+
+    def resolve(self):
+        return ReutersHyper(**dataclasses.asdict(super().resolve()), embedding_dim=self.embedding_dim,
+                            missing=self.missing)
+
+
+_BOOK_RANDOM = (B("test", "accuracy", 0.6380231522707035, "L24472"), B("test", "loss", 1.51039785576631, "L24471"),
+                B("train", "accuracy", 0.8184146069386732, "L24470"),
+                B("history", "val_accuracy", 0.6574, "L24468 (epoch 5)"))
+_BOOK_FROZEN = (B("test", "accuracy", 0.570792520062157, "L24501 (frozen FastText 300d)"),
+                B("test", "loss", 1.695558883627928, "L24500"),
+                B("train", "accuracy", 0.5871743487106668, "L24499"),
+                B("history", "val_accuracy", 0.5840, "L24497 (epoch 5)"))
+_SOURCE = "book sol.ch12.ex2_reuters_random_vs_fasttext_embeddings (L24304–24508)"
+_INPUT_NOTE = ("The model (and its export) takes the padded id sequence of features/reuters (`ids`, int32 [100]: 0 "
+               "padding, 1 start, 2 unknown, word rank + 2), as keras.datasets.reuters gives it; the newswires' "
+               "text is not part of the dataset.")
+
+REUTERS_EXAMPLES = {
+    "random": Example(
+        name="reuters_lstm_random", dataset="reuters", title="ch12 ex2: Reuters LSTM, trainable random Embedding",
+        source=_SOURCE, builder="reuters_lstm", loss="sparse_categorical_crossentropy", primary=("test", "accuracy"),
+        tolerance=0.05, fast_floor=0.3, book=_BOOK_RANDOM, notes=_INPUT_NOTE),
+    "word2vec": Example(
+        name="reuters_lstm_word2vec", dataset="reuters",
+        title="ch12 ex2: Reuters LSTM, frozen Word2Vec (reviews) Embedding", source=_SOURCE, builder="reuters_lstm",
+        loss="sparse_categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.1, fast_floor=0.3,
+        book=_BOOK_FROZEN,
+        notes="The book froze FastText wiki-news 300d vectors (not available here); this model freezes the "
+              "Word2Vec vectors trained on the review corpora (models/word2vec_reviews), which know fewer "
+              "newswire words. " + _INPUT_NOTE),
+    "glove": Example(
+        name="reuters_lstm_glove", dataset="reuters", title="ch12 ex2: Reuters LSTM, frozen GloVe 6B 50d Embedding",
+        source=_SOURCE, builder="reuters_lstm", loss="sparse_categorical_crossentropy", primary=("test", "accuracy"),
+        tolerance=0.1, fast_floor=0.3, book=_BOOK_FROZEN,
+        notes="The book froze FastText wiki-news 300d vectors (not available here); this model freezes GloVe 6B "
+              "50d, the pretrained vectors of ch12. " + _INPUT_NOTE),
+}
+
+
+def frozen_model_asset(short: str) -> dg.AssetsDefinition:
+    """models/reuters_lstm_<short>: factory.model_asset's steps with the pretrained matrix as a second input."""
+    example = REUTERS_EXAMPLES[short]
+
+    @dg.asset(key=["models", example.name],
+              ins={"features": dg.AssetIn(["features", "reuters"]),
+                   "matrix": dg.AssetIn(["features", f"reuters_{short}"])},
+              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
+              code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
+    def _model(context: dg.AssetExecutionContext, config: ReutersConfig, compute: TensorFlowCompute,
+               features: pa.Table, matrix: pa.Table) -> dg.Output:
+        from ztdl_pipeline.core import reuters as R
+        from ztdl_pipeline.core.embeddings import matrix_numpy
+
+        device = compute.setup()
+        hyper = config.resolve()
+        weights = R.frozen_weights(matrix_numpy(matrix), matrix.column("found").to_numpy(zero_copy_only=False),
+                                   hyper.missing, hyper.seed)
+        context.log.info(f"training {example.name}: {hyper} on {device}")
+
+        def log_epoch(epoch: int, logs: dict) -> None:
+            context.log.info(f"epoch {epoch}/{hyper.epochs}: " + ", ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+
+        trained = R.train(example, features, hyper, weights=weights, embedding_name=short,
+                          strategy=compute.strategy(), jit_compile=compute.jit_compile,
+                          seed_fn=compute.seed_everything, on_epoch_end=log_epoch)
+        found = matrix.column("found").to_numpy(zero_copy_only=False)
+        trained.info.update(device=device, rows_found=int(found.sum()), rows=int(len(found)), missing=hyper.missing)
+        last = {f"final_{k}": float(v[-1]) for k, v in trained.history.items()}
+        return dg.Output(trained, metadata={
+            **last, "epochs": hyper.epochs, "profile": hyper.profile, "training_seconds": trained.info["seconds"],
+            "trainable_params": trained.info["trainable_params"], "embedding": short,
+            "embedding rows found": float(found.sum()), "hyper_parameters": json.dumps(trained.info["hyper"])})
+
+    return _model
+
+
+def _reuters_example_assets():
+    random = REUTERS_EXAMPLES["random"]
+    built, checks = factory.example_assets(random, GROUP, ReutersConfig, REUTERS)
+    for short in EMBEDDINGS:
+        example = REUTERS_EXAMPLES[short]
+        built += [frozen_model_asset(short), factory.report_asset(example, GROUP, REUTERS),
+                  factory.export_asset(example, GROUP, REUTERS)]
+        checks += [factory.export_gate_check(example), factory.export_reload_check(example, REUTERS)]
+    return built, checks
+
+
+reuters_model_assets, reuters_checks = _reuters_example_assets()
+
+
+def reuters_comparison_asset(short: str) -> dg.AssetsDefinition:
+    frozen = REUTERS_EXAMPLES[short]
+
+    @dg.asset(key=["reports", f"reuters_embeddings_{short}"],
+              ins={"random": dg.AssetIn(["reports", "reuters_lstm_random"]),
+                   "frozen": dg.AssetIn(["reports", frozen.name])},
+              group_name=GROUP, io_manager_key="report_io", kinds={"markdown"}, code_version=CODE_VERSION,
+              description=f"ch12 ex2: trainable random vs frozen {short} Embedding on Reuters, side by side with "
+                          "the book's random vs frozen FastText (train/test accuracy, overfitting, curves)")
+    def _compare(random: dict, frozen: dict) -> dg.Output[dict]:
+        from ztdl_pipeline.core import plots
+        from ztdl_pipeline.core.report import markdown_table, render, write_report_folder
+
+        book = {"random": {"train": 0.8184146069386732, "test": 0.6380231522707035},
+                "frozen": {"train": 0.5871743487106668, "test": 0.570792520062157}}
+        rows = []
+        for label, metrics, ref in (("random, trainable", random, book["random"]),
+                                    (f"{short}, frozen", frozen, book["frozen"])):
+            gap = metrics["train"]["accuracy"] - metrics["test"]["accuracy"]
+            rows.append([label, metrics["train"]["accuracy"], metrics["test"]["accuracy"], f"{gap:+.4f}",
+                         metrics["test"]["loss"], ref["train"], ref["test"], f"{ref['train'] - ref['test']:+.4f}"])
+        table = markdown_table(["embedding", "train accuracy", "test accuracy", "train − test", "test loss",
+                                "book train", "book test", "book train − test"], rows)
+        curves = {"random: accuracy": random["curves"]["accuracy"],
+                  f"{short}: accuracy": frozen["curves"]["accuracy"]}
+        for label, metrics in (("random", random), (short, frozen)):
+            if "val_accuracy" in metrics["curves"]:
+                curves[f"{label}: val_accuracy"] = metrics["curves"]["val_accuracy"]
+        images = {"accuracy_curves": plots.sweep_curves({k: {"accuracy": v} for k, v in curves.items()},
+                                                        "accuracy", f"Reuters: random vs frozen {short}")}
+        sections = [
+            ("Random vs frozen", table),
+            ("The book", "Random 300-d embeddings: train 0.818, test 0.638; frozen FastText 300d: train 0.587, "
+                         "test 0.571 (L24456–24508): the random embedding overfits more, the frozen one stays "
+                         "closer to its train score."),
+            ("Pretrained vectors used", f"{short} ({'GloVe 6B 50d' if short == 'glove' else 'Word2Vec trained on the review corpora'}); "
+                                        "the book's FastText wiki-news 300d is not available here."),
+            ("Profile", f"{random['profile']} (the fast profile trains on a sub-sample for fewer epochs)"),
+            ("Source", _SOURCE)]
+        folder = settings.data_dir() / "reports" / f"reuters_embeddings_{short}"
+        title = f"Reuters: trainable random vs frozen {short} embeddings"
+        write_report_folder(folder, render(title, sections, images, embed=False), images)
+        result = {"profile": random["profile"], "embedding": short, "random": {s: random[s] for s in ("train", "test")},
+                  "frozen": {s: frozen[s] for s in ("train", "test")}, "book": book}
+        return dg.Output(result, metadata={
+            "random_test_accuracy": random["test"]["accuracy"], "frozen_test_accuracy": frozen["test"]["accuracy"],
+            "random_overfit": random["train"]["accuracy"] - random["test"]["accuracy"],
+            "frozen_overfit": frozen["train"]["accuracy"] - frozen["test"]["accuracy"],
+            "report": dg.MetadataValue.md(render(title, sections, images, embed=True)),
+            "report_folder": dg.MetadataValue.path(str(folder))})
+
+    return _compare
+
+
+reuters_comparisons = [reuters_comparison_asset(short) for short in EMBEDDINGS]
+
+# ------------------------------------------------------------------ feature checks
+
+MATRIX_COLUMNS = {"id": "integer", "token": "string", "vector": "vector<float>", "found": "bool"}
+VOCABULARY_COLUMNS = {"id": "integer", "token": "string", "count": "integer"}
+REUTERS_TOPICS = 46
+
+
+def matrix_checks(vocab: str, short: str) -> list[dg.AssetChecksDefinition]:
+    name = f"{vocab}_{short}"
+
+    @dg.asset_check(asset=dg.AssetKey(["features", name]), name="aligned_to_vocabulary", blocking=True,
+                    additional_ins={"vocabulary": dg.AssetIn(["features", f"{vocab}_vocabulary"])},
+                    description=f"one row per id of features/{vocab}_vocabulary, in order, with its token (row i "
+                                "is the vector of token i); rows not found are zeros")
+    def _aligned(features: pa.Table, vocabulary: pd.DataFrame) -> dg.AssetCheckResult:
+        from ztdl_pipeline.core.tables import alignment_problems
+
+        problems = alignment_problems(features, vocabulary)
+        return dg.AssetCheckResult(passed=not problems, metadata={"problems": json.dumps(problems)})
+
+    return [*factory.table_features_checks(name, MATRIX_COLUMNS, min_rows=3, splits=()), _aligned]
+
+
+def _reuters_ids_in_vocabulary(features) -> list[str]:
+    from ztdl_pipeline.core.tables import id_range_problems, table_attrs
+
+    return id_range_problems(features, "ids", int(table_attrs(features)["num_words"]))
+
+
+features_checks = [
+    *(c for vocab in (*TEXT_CORPORA, "reuters") for short in EMBEDDINGS for c in matrix_checks(vocab, short)),
+    # 46 topics, several under 1 % of the wires: labels must be topics, no balance floor
+    *factory.table_features_checks("reuters", {"ids": "vector<integer>", "label": "integer", "split": "string"},
+                                   min_rows=100, n_classes=REUTERS_TOPICS, min_class_share=None,
+                                   extra_problems=_reuters_ids_in_vocabulary),
+    *factory.table_features_checks("reuters_vocabulary", VOCABULARY_COLUMNS, min_rows=4, splits=())]
+
+assets = [*raw_assets, glove_6b_50d, word2vec_reviews, *text_matrices, *embedding_reports, reuters_features,
+          reuters_vocabulary, *reuters_matrices, *reuters_model_assets, *reuters_comparisons]
+checks = [*features_checks, *reuters_checks]
