@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -78,3 +79,17 @@ def write_keras_weights_file(path: Path, seed: int, size: int = 71):
     with h5py.File(path, "w") as handle:
         legacy_h5_format.save_weights_to_hdf5_group(handle, source)
     return source
+
+
+def report_metrics(root: Path, name: str, layer: str = "reports") -> dict:
+    """The metrics.json an asset wrote under the storage root (reports/<name>/ by default)."""
+    return json.loads((root / layer / name / "metrics.json").read_text())
+
+
+def assert_every_gate_passed_and_exported(result, root: Path, names) -> None:
+    failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata.get("reasons"))
+              for e in result.get_asset_check_evaluations() if not e.passed]
+    assert not failed
+    assert result.success
+    for name in names:
+        assert (root / "exports" / name / "1" / "saved_model.pb").exists(), name

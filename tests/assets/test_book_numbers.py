@@ -5,11 +5,9 @@ Slow (about 4 minutes on 2 cores): run with `make test-book` before claiming a b
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.conftest import group_run
+from tests.conftest import assert_every_gate_passed_and_exported, group_run, report_metrics
 from ztdl_pipeline.assets.tabular import BATCH_BOOK, EXAMPLES, LR_BOOK
 
 pytestmark = pytest.mark.book
@@ -35,30 +33,21 @@ def book_run(tmp_path_factory, mirror):
         yield result, root
 
 
-def _metrics(root, name):
-    return json.loads((root / "reports" / name / "metrics.json").read_text())
-
-
 def test_every_model_passes_its_gate_and_is_exported(book_run):
     result, root = book_run
-    failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata.get("reasons"))
-              for e in result.get_asset_check_evaluations() if not e.passed]
-    assert not failed
-    assert result.success
-    for example, _ in EXAMPLES:
-        assert (root / "exports" / example.name / "1" / "saved_model.pb").exists(), example.name
+    assert_every_gate_passed_and_exported(result, root, [example.name for example, _ in EXAMPLES])
 
 
 @pytest.mark.parametrize("name,split,metric,book,tolerance", HEADLINES, ids=[h[0] for h in HEADLINES])
 def test_headline_number_within_tolerance(book_run, name, split, metric, book, tolerance):
     _, root = book_run
-    ours = _metrics(root, name)[split][metric]
+    ours = report_metrics(root, name)[split][metric]
     assert abs(ours - book) <= tolerance, f"{name} {split}/{metric}: ours {ours:.4f}, book {book}"
 
 
 def test_banknotes_sweeps_follow_the_book(book_run):
     _, root = book_run
-    sweeps = _metrics(root, "banknotes_sweeps")
+    sweeps = report_metrics(root, "banknotes_sweeps")
     for setting, (_, book_accuracy) in LR_BOOK.items():
         ours = sweeps["learning_rate"][setting]["accuracy"][-1]
         assert abs(ours - book_accuracy) <= 0.02, f"lr {setting}: ours {ours:.4f}, book {book_accuracy}"

@@ -3,11 +3,9 @@ tolerances, on the whole data (IMDB: all 50,000 reviews). Slow: run with `make t
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.conftest import group_run
+from tests.conftest import assert_every_gate_passed_and_exported, group_run, report_metrics
 from ztdl_pipeline.assets.text import EXAMPLES
 
 pytestmark = pytest.mark.book
@@ -30,32 +28,23 @@ def text_book_run(tmp_path_factory, mirror):
         yield result, root
 
 
-def _metrics(root, name):
-    return json.loads((root / "reports" / name / "metrics.json").read_text())
-
-
 def test_every_classifier_passes_its_gate_and_is_exported(text_book_run):
     result, root = text_book_run
-    failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata.get("reasons"))
-              for e in result.get_asset_check_evaluations() if not e.passed]
-    assert not failed
-    assert result.success
-    for example, _ in EXAMPLES:
-        assert (root / "exports" / example.name / "1" / "saved_model.pb").exists(), example.name
+    assert_every_gate_passed_and_exported(result, root, [example.name for example, _ in EXAMPLES])
 
 
 @pytest.mark.parametrize("name,split,metric,book,tolerance", HEADLINES, ids=[h[0] for h in HEADLINES])
 def test_headline_number_within_tolerance(text_book_run, name, split, metric, book, tolerance):
     _, root = text_book_run
-    ours = _metrics(root, name)[split][metric]
+    ours = report_metrics(root, name)[split][metric]
     assert abs(ours - book) <= tolerance, f"{name} {split}/{metric}: ours {ours:.4f}, book {book}"
 
 
 def test_book_sizes(text_book_run):
     _, root = text_book_run
-    assert _metrics(root, "sms_bow")["all"]["rows"] == 5572
-    assert _metrics(root, "rt_lstm")["all"]["rows"] == 14049
-    assert _metrics(root, "imdb_lstm")["all"]["rows"] == 50000
-    assert _metrics(root, "names_char_lstm")["all"]["rows"] == 32016
-    sweep = _metrics(root, "sms_vocab_sweep")
+    assert report_metrics(root, "sms_bow")["all"]["rows"] == 5572
+    assert report_metrics(root, "rt_lstm")["all"]["rows"] == 14049
+    assert report_metrics(root, "imdb_lstm")["all"]["rows"] == 50000
+    assert report_metrics(root, "names_char_lstm")["all"]["rows"] == 32016
+    sweep = report_metrics(root, "sms_vocab_sweep")
     assert sweep["points"][-1]["test_accuracy"] > sweep["baseline"]

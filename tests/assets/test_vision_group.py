@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import report_metrics
 from tests.unit.test_images import write_cifar_archive
 from ztdl_pipeline.assets.vision import EXAMPLES, FEATURES
 from ztdl_pipeline.core import images as I
@@ -38,10 +39,6 @@ def vision_run(tmp_path_factory, mirror):
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=dg.AssetSelection.groups("vision"), run_config=config, raise_on_error=False)
         yield result, root, instance, archive
-
-
-def _metrics(root, name: str) -> dict:
-    return json.loads((root / "reports" / name / "metrics.json").read_text())
 
 
 def test_run_succeeds_and_every_check_passes(vision_run):
@@ -131,18 +128,18 @@ def test_chapter_reports(vision_run):
     _, root, _, _ = vision_run
     for name in CHAPTER_REPORTS:
         assert "## " in (root / "reports" / name / "report.md").read_text()
-    curve = _metrics(root, "digits_learning_curve")
+    curve = report_metrics(root, "digits_learning_curve")
     assert [p["train_size"] for p in curve["points"]] == [125, 377, 628, 879, 1131]  # the book's L13781
-    variants = _metrics(root, "digits_improvements")["variants"]
+    variants = report_metrics(root, "digits_improvements")["variants"]
     assert list(variants) == ["base", "l2", "dropout", "dropout_max_norm", "batch_norm", "augmentation"]
     for result in variants.values():
         assert len(result["train_mean"]) == result["epochs"] and len(result["final_test"]) == result["repeats"]
         assert 0 < np.mean(result["final_test"]) <= 1
     assert variants["batch_norm"]["batch_size"] == 32 and variants["augmentation"]["steps_per_epoch"] == 5
-    devices = _metrics(root, "cifar10_cpu_vs_gpu")
+    devices = report_metrics(root, "cifar10_cpu_vs_gpu")
     assert devices["rows"][0]["device"] == "cpu:0" and devices["rows"][0]["images_per_second_last_epoch"] > 0
     assert [b["total_seconds"] for b in devices["book"]] == [60.376, 9.329, 6.8]
-    squirrel = _metrics(root, "squirrel_augmentation")
+    squirrel = report_metrics(root, "squirrel_augmentation")
     assert (squirrel["images"], squirrel["classes"], squirrel["count"]) == (1, ["class_0"], 16)
     assert squirrel["changed_pixel_share"] > 0.3
 
@@ -179,7 +176,7 @@ def test_book_settings_mnist_cnn_reaches_098(tmp_path, mirror, monkeypatch):
                             instance=dg.DagsterInstance.ephemeral(), selection='+key:"exports/mnist_cnn"',
                             raise_on_error=False)
     assert result.success
-    metrics = _metrics(tmp_path / "data", "mnist_cnn")
+    metrics = report_metrics(tmp_path / "data", "mnist_cnn")
     print(f"book-settings mnist_cnn: test accuracy {metrics['test']['accuracy']:.4f}, "
           f"train accuracy {metrics['train']['accuracy']:.4f}, test loss {metrics['test']['loss']:.4f}")
     assert metrics["profile"] == "book" and metrics["test"]["n"] == 10000

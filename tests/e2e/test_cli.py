@@ -168,3 +168,19 @@ def test_asset_list_and_validate(cli_env):
     proc = _dagster(cli_env, "definitions", "validate")
     output = proc.stdout + proc.stderr
     assert "Validation successful for code location ztdl_pipeline" in output
+
+
+def test_cli_materializes_a_text_classifier_that_takes_raw_strings(tmp_path, mirror):
+    """A new user's path for the text group: one command builds the SMS bag-of-words chain from the mirror's
+    files, and the published SavedModel classifies raw messages with plain TensorFlow."""
+    import tensorflow as tf
+
+    env = _cli_env(tmp_path / "home", tmp_path / "data", mirror)
+    _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", '+key:"exports/sms_bow"')
+    model_dir = tmp_path / "data" / "exports" / "sms_bow"
+    registry = json.loads((model_dir / "registry.json").read_text())
+    assert registry["current"] == 1 and registry["versions"]["1"]["signature"]["text"]["dtype"] == "string"
+    loaded = tf.saved_model.load(str(model_dir / "1"))
+    messages = ["WINNER!! You have won a FREE prize, txt CLAIM to 80086 now", "ok see you at home later"]
+    spam = np.asarray(loaded.serve({"text": tf.constant(messages)})).reshape(-1)
+    assert spam.shape == (2,) and np.all((spam >= 0) & (spam <= 1)) and spam[0] > spam[1]

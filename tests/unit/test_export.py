@@ -200,3 +200,21 @@ def test_discard_removes_a_staging_folder(tmp_path):
     export.discard(stage)
     assert not stage.exists()
     export.discard(stage)  # already gone: no error
+
+
+def test_agreement_measures_and_names_the_worst_input():
+    expected = np.array([[0.2], [0.5], [0.9]], dtype=np.float32)
+    served = expected.reshape(-1) + np.array([0.0, 2e-5, 0.0], dtype=np.float32)  # served flat, same values
+    assert export.agreement("m/1", served, expected, "3 rows") == pytest.approx(2e-5, rel=1e-2)
+    with pytest.raises(ValueError, match=r"m/1: .* on 3 raw texts \(max difference 1\.00e-01, e\.g\. 'b'\)"):
+        export.agreement("m/1", expected.reshape(-1) + [0.0, 0.1, 0.0], expected, "3 raw texts",
+                         inputs=["a", "b", "c"])
+    with pytest.raises(ValueError, match="max difference nan"):
+        export.agreement("m/1", [np.nan, 0.5, 0.9], expected, "3 rows")
+    big = np.array([1000.0, 2000.0])  # relative: 0.05 on 1000 is 5e-5, inside the tolerance
+    assert export.agreement("m/1", big + 0.05, big, "2 rows", relative=True) == pytest.approx(5e-5)
+    with pytest.raises(ValueError, match=r"max difference 5\.00e-02"):  # absolute: 0.05 is far too much
+        export.agreement("m/1", big + 0.05, big, "2 rows")
+    with pytest.raises(ValueError, match="max relative difference"):
+        export.agreement("m/1", big * 1.01, big, "2 rows", relative=True)
+    assert export.agreement("m/1", np.zeros((0, 1)), np.zeros((0, 1)), "no rows") == 0.0

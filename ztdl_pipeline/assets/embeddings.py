@@ -165,11 +165,12 @@ def _kv_record(name: str, kv, extra: dict[str, Any]) -> tuple[dict[str, Any], st
 
 
 class GloveLoadConfig(dg.Config):
-    """reader "gensim": KeyedVectors.load_word2vec_format(no_header=True); "pandas": pandas' C parser into
-    KeyedVectors.add_vectors — the same words and float32 values (tested), several times faster on the 400,000
-    lines (bench/glove_loading.py)."""
+    """reader "pandas" (default): pandas' C parser into gensim's KeyedVectors.add_vectors; "gensim":
+    KeyedVectors.load_word2vec_format(no_header=True). Both give the same words and float32 values (tested);
+    on the 400,000 lines pandas takes 2.5 s and gensim's reader 31 s, the book's dict loop 9.3 s, at the
+    price of ~0.6 GB peak memory instead of ~0.14 GB (bench/glove_loading.py)."""
 
-    reader: str = "gensim"
+    reader: str = "pandas"
 
 
 @dg.asset(key=["models", "glove_6b_50d"], ins={"raw": dg.AssetIn(["raw", "glove_6b_50d"])}, group_name=GROUP,

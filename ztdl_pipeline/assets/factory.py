@@ -424,44 +424,61 @@ def export_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefi
               description=f"{example.title} as a versioned SavedModel taking raw values (TF Serving layout)")
     def _export(context: dg.AssetExecutionContext, trained, features: family.features_type, raw: pd.DataFrame,
                 report: dict) -> dg.Output[dict]:
-        from ztdl_pipeline.core import export, registry
+        from ztdl_pipeline.core import export
 
-        decision = _gate_decision(example, report)
-        if not decision.passed:  # the blocking check stops this in a run; this also covers a lone export
-            raise dg.Failure(f"exports/{example.name}: not exported — " + "; ".join(decision.reasons))
         data = family.view(example, features)
-        serving, signature = family.serving(example, trained, data)
-        model_dir = settings.data_dir() / "exports" / example.name
-        staged = export.staging_dir(model_dir)
-        try:
-            start = time.perf_counter()
+
+        def write_and_verify(staged):
+            serving, signature = family.serving(example, trained, data)
             export.write_savedmodel(serving, signature, staged)
             difference = family.verify(staged, example, trained, data, raw, signature)
-            served = registry.savedmodel_signature(staged)  # what TF Serving will see: shapes, output names
-            version, path = export.publish_version(staged, model_dir)
-        finally:
-            export.discard(staged)
-        entry = {
-            "path": str(path),
-            "signature": {name: {**spec, "shape": served["inputs"].get(name, {}).get("shape", spec.get("shape"))}
-                          for name, spec in signature.items()},
-            "signature_name": served["signature_name"], "method_name": served["method_name"],
-            "output_signature": served["outputs"], "outputs": family.outputs(data),
-            "gate_metric": decision.value, "gate": f"{decision.metric} ≥ {decision.threshold:.4f}",
-            "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
-                        for s in ("train", "test", "all") if s in report},
-            "profile": report["profile"], "run_id": context.run_id,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "upstream_data_versions": _data_versions(context, example),
-        }
-        registry.record(model_dir, version, entry)
-        record = {"model": example.name, "version": version, **entry}
-        return dg.Output(record, metadata={
-            "version": version, "path": dg.MetadataValue.path(str(path)),
-            "max_abs_difference_vs_keras": difference, "export_seconds": round(time.perf_counter() - start, 2),
-            "signature": json.dumps(signature), "gate_metric": decision.value or 0.0})
+            return signature, difference, {"outputs": family.outputs(data)}
+
+        return publish_gated_export(context, example, report, write_and_verify)
 
     return _export
+
+
+def publish_gated_export(context: dg.AssetExecutionContext, example, report: dict,
+                         write_and_verify: Callable[[Any], tuple[dict, float, dict]]) -> dg.Output[dict]:
+    """What every exports/<x> asset does: re-apply the gate (the blocking check stops a run, this also covers a
+    lone export), write the SavedModel into a staging folder and verify it there (`write_and_verify(staged)`
+    -> (input signature, max difference vs Keras, extra registry fields)), publish it as the next integer
+    version (never overwriting one) and record it in registry.json."""
+    from ztdl_pipeline.core import export, registry
+
+    decision = _gate_decision(example, report)
+    if not decision.passed:
+        raise dg.Failure(f"exports/{example.name}: not exported — " + "; ".join(decision.reasons))
+    model_dir = settings.data_dir() / "exports" / example.name
+    staged = export.staging_dir(model_dir)
+    try:
+        start = time.perf_counter()
+        signature, difference, extra = write_and_verify(staged)
+        served = registry.savedmodel_signature(staged)  # what TF Serving will see: shapes, output names
+        version, path = export.publish_version(staged, model_dir)
+    finally:
+        export.discard(staged)
+    entry = {
+        "path": str(path),
+        "signature": {name: {**spec, "shape": served["inputs"].get(name, {}).get("shape", spec.get("shape"))}
+                      for name, spec in signature.items()},
+        "signature_name": served["signature_name"], "method_name": served["method_name"],
+        "output_signature": served["outputs"], **extra,
+        "gate_metric": decision.value, "gate": f"{decision.metric} ≥ {decision.threshold:.4f}",
+        "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
+                    for s in ("train", "test", "all") if s in report},
+        "profile": report["profile"], "run_id": context.run_id,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "upstream_data_versions": _data_versions(context, example),
+    }
+    registry.record(model_dir, version, entry)
+    record = {"model": example.name, "version": version, **entry}
+    return dg.Output(record, metadata={
+        "version": version, "path": dg.MetadataValue.path(str(path)),
+        "max_abs_difference_vs_keras": difference, "export_seconds": round(time.perf_counter() - start, 2),
+        "signature": json.dumps(signature), "gate_metric": decision.value or 0.0,
+        **{k: v for k, v in extra.items() if isinstance(v, str | int | float)}})
 
 
 def _describe_outputs(attrs: dict) -> dict:
@@ -491,9 +508,8 @@ def _data_versions(context: dg.AssetExecutionContext, example) -> dict[str, str]
 
 def verify_savedmodel(path, trained, data: pd.DataFrame, raw: pd.DataFrame, signature: dict) -> float:
     """Reload the SavedModel with plain TensorFlow, feed it raw test rows, compare with the Keras model."""
-    import numpy as np
 
-    from ztdl_pipeline.core.export import load_and_predict
+    from ztdl_pipeline.core.export import agreement, load_and_predict
     from ztdl_pipeline.core.features import raw_rows, safe_name, xy
     from ztdl_pipeline.core.tabular import predict_original_units
 
@@ -502,12 +518,7 @@ def verify_savedmodel(path, trained, data: pd.DataFrame, raw: pd.DataFrame, sign
     served = load_and_predict(path, {safe_name(k): v for k, v in rows.items()})
     x, _ = xy(data, split)
     expected = predict_original_units(trained.model, x, data.attrs)
-    served = served.reshape(expected.shape)
-    difference = float(np.max(np.abs(served - expected) / np.maximum(1.0, np.abs(expected))))
-    if not np.isfinite(difference) or difference > 1e-4:
-        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on raw {split} rows "
-                         f"(max relative difference {difference:.2e})")
-    return difference
+    return agreement(path, served, expected, f"raw {split} rows", relative=True)
 
 
 def export_reload_check(example, family: Family = TABULAR) -> dg.AssetChecksDefinition:

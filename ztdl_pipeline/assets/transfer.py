@@ -14,7 +14,6 @@ imported inside asset bodies only.
 
 import dataclasses
 import json
-import time
 from typing import Any
 
 import dagster as dg
@@ -492,38 +491,18 @@ def export_asset(example: TransferExample) -> dg.AssetsDefinition:
               description=f"{example.title} as one versioned SavedModel: serving_default takes raw image bytes "
                           "(JPEG/PNG, decoded and resized in the graph), serve_pixels uint8 pixels")
     def _export(context: dg.AssetExecutionContext, trained, features: pa.Table, report: dict) -> dg.Output[dict]:
-        from ztdl_pipeline.core import export, registry
+        from ztdl_pipeline.core import registry
         from ztdl_pipeline.core import transfer as T
 
-        decision = factory._gate_decision(example, report)
-        if not decision.passed:
-            raise dg.Failure(f"exports/{example.name}: not exported — " + "; ".join(decision.reasons))
-        model_dir = settings.data_dir() / "exports" / example.name
-        staged = export.staging_dir(model_dir)
-        try:
-            start = time.perf_counter()
+        def write_and_verify(staged):
             signature = T.write_export(trained.model, staged, trained.info["image_size"], trained.info["resize"])
             difference = TRANSFER.verify(staged, example, trained, features, None, signature)
-            served = registry.savedmodel_signature(staged)
             pixels = registry.savedmodel_signature(staged, "serve_pixels")
-            version, path = export.publish_version(staged, model_dir)
-        finally:
-            export.discard(staged)
-        entry = {
-            "path": str(path), "signature": signature, "signature_name": served["signature_name"],
-            "method_name": served["method_name"], "output_signature": served["outputs"],
-            "other_signatures": {"serve_pixels": pixels["inputs"]}, "outputs": TRANSFER.outputs(features),
-            "weights": trained.info["weights"]["weights"], "image_size": trained.info["image_size"],
-            "gate_metric": decision.value, "gate": f"{decision.metric} ≥ {decision.threshold:.4f}",
-            "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
-                        for s in ("train", "test") if s in report},
-            "profile": report["profile"], "run_id": context.run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "upstream_data_versions": factory._data_versions(context, example)}
-        registry.record(model_dir, version, entry)
-        return dg.Output({"model": example.name, "version": version, **entry}, metadata={
-            "version": version, "path": dg.MetadataValue.path(str(path)), "max_abs_difference_vs_keras": difference,
-            "export_seconds": round(time.perf_counter() - start, 2), "signature": json.dumps(signature),
-            "weights": trained.info["weights"]["weights"], "gate_metric": decision.value or 0.0})
+            return signature, difference, {
+                "other_signatures": {"serve_pixels": pixels["inputs"]}, "outputs": TRANSFER.outputs(features),
+                "weights": trained.info["weights"]["weights"], "image_size": trained.info["image_size"]}
+
+        return factory.publish_gated_export(context, example, report, write_and_verify)
 
     return _export
 

@@ -128,6 +128,29 @@ def load_and_predict(path: str | Path, inputs: Mapping[str, np.ndarray]) -> np.n
     return np.asarray(loaded.serve(tensors))
 
 
+AGREEMENT_TOLERANCE = 1e-4  # largest difference allowed between a reloaded SavedModel and the Keras model
+
+
+def agreement(path, served: np.ndarray, expected: np.ndarray, what: str, *, relative: bool = False,
+              inputs=None) -> float:
+    """The largest difference (relative to max(1, |expected|) when `relative`) between what a reloaded
+    SavedModel served and what the trained model predicts. Raises ValueError naming the folder, `what` was
+    sent and, with `inputs`, the input of the worst row, when it is not finite or above the tolerance."""
+    served = np.asarray(served).reshape(np.shape(expected))
+    gaps = np.abs(served - expected)
+    if relative:
+        gaps = gaps / np.maximum(1.0, np.abs(expected))
+    difference = float(np.max(gaps)) if gaps.size else 0.0
+    if not np.isfinite(difference) or difference > AGREEMENT_TOLERANCE:
+        worst = ""
+        if inputs is not None and gaps.size:
+            row = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(gaps), gaps, np.inf))), gaps.shape)[0]
+            worst = f", e.g. {inputs[row]!r}"
+        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on {what} (max "
+                         f"{'relative ' if relative else ''}difference {difference:.2e}{worst})")
+    return difference
+
+
 def existing_versions(model_dir: Path) -> list[int]:
     """Every numeric entry counts (a stray file named '3' must not be chosen as the next version)."""
     if not model_dir.exists():

@@ -299,17 +299,13 @@ def signature(features: pa.Table) -> dict[str, dict[str, Any]]:
 
 def verify_export(path, trained, features: pa.Table, rows: int = 128) -> float:
     """Reload the SavedModel with plain TensorFlow, feed it real test id sequences, compare with Keras."""
-    from ztdl_pipeline.core.export import load_and_predict
+    from ztdl_pipeline.core.export import agreement, load_and_predict
 
     x, _ = split_arrays(features, "test")
     x = x[:rows]
     served = load_and_predict(path, {"ids": x})
     expected = predict(trained.model, x)
-    difference = float(np.max(np.abs(served.reshape(expected.shape) - expected)))
-    if not np.isfinite(difference) or difference > 1e-4:
-        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on {len(x)} test "
-                         f"sequences (max difference {difference:.2e})")
-    return difference
+    return agreement(path, served, expected, f"{len(x)} test sequences")
 
 
 def describe_outputs(features: pa.Table) -> dict[str, Any]:

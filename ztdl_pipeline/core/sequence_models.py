@@ -25,7 +25,7 @@ from sklearn.metrics import log_loss
 
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import plots
-from ztdl_pipeline.core.export import load_and_predict
+from ztdl_pipeline.core.export import agreement, load_and_predict
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 from ztdl_pipeline.core.timeseries import (
@@ -504,12 +504,7 @@ def verify_savedmodel(path, trained: TrainedModel, data: pd.DataFrame, raw: pd.D
                       signature: Mapping[str, Any]) -> float:
     """Reload the SavedModel with plain TensorFlow, feed it raw test windows, compare with the Keras model."""
     windows, expected = verification_inputs(trained, data)
-    served = load_and_predict(path, {"window": windows}).reshape(expected.shape)
-    difference = float(np.max(np.abs(served - expected) / np.maximum(1.0, np.abs(expected))))
-    if not np.isfinite(difference) or difference > 1e-4:
-        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on raw test windows "
-                         f"(max relative difference {difference:.2e})")
-    return difference
+    return agreement(path, load_and_predict(path, {"window": windows}), expected, "raw test windows", relative=True)
 
 
 def describe_outputs(attrs: Mapping[str, Any]) -> dict[str, Any]:

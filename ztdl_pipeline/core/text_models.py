@@ -347,7 +347,7 @@ def serving(example, trained: TrainedModel, table) -> tuple[keras.Model, dict]:
 def verify_export(path, trained: TrainedModel, table, limit: int = 512) -> float:
     """Reload the SavedModel with plain TensorFlow, send it raw test texts, compare with the Keras model fed
     the stored features of the same rows; returns the largest absolute difference of the probabilities."""
-    from ztdl_pipeline.core.export import load_and_predict
+    from ztdl_pipeline.core.export import agreement, load_and_predict
 
     part = T.rows(table, "test").slice(0, limit)
     texts = np.asarray(part.column("text").to_pylist(), dtype=object)
@@ -355,12 +355,7 @@ def verify_export(path, trained: TrainedModel, table, limit: int = 512) -> float
         T.sparse_matrix(part, T.table_attrs(table)["n_features"]), None)
     expected = predict(trained.model, x).reshape(-1)
     served = load_and_predict(path, {"text": texts}).reshape(-1)
-    difference = float(np.max(np.abs(served - expected))) if len(expected) else 0.0
-    if not np.isfinite(difference) or difference > 1e-4:
-        worst = int(np.argmax(np.abs(served - expected)))
-        raise ValueError(f"{path}: the reloaded SavedModel, sent raw test texts, disagrees with the trained model "
-                         f"on its features (max difference {difference:.2e}, e.g. {texts[worst]!r})")
-    return difference
+    return agreement(path, served, expected, f"{len(texts)} raw test texts", inputs=texts)
 
 
 def describe_outputs(table) -> dict:

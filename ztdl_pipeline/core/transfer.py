@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.export import agreement
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs
 from ztdl_pipeline.core.training import TrainedModel, _EpochCallback
@@ -403,8 +404,7 @@ def verify_export(path, trained: TrainedModel, table: pa.Table, rows: int = 8) -
     pixels = np.stack([decode_resize(tf.constant(b), size, method).numpy() for b in blobs])
     from_pixels = np.asarray(loaded.serve_pixels(tf.constant(pixels)))
     expected = trained.model.predict(pixels, verbose=0)
-    difference = float(max(np.max(np.abs(from_bytes - expected)), np.max(np.abs(from_pixels - expected))))
-    if not np.isfinite(difference) or difference > 1e-4:
-        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on {len(files)} "
-                         f"test pictures (max difference {difference:.2e})")
-    return difference
+    return max(agreement(path, from_bytes, expected, f"{len(files)} test picture files (serving_default)",
+                         inputs=files),
+               agreement(path, from_pixels, expected, f"{len(files)} test pictures' pixels (serve_pixels)",
+                         inputs=files))

@@ -379,17 +379,13 @@ def signature(table) -> dict[str, dict[str, Any]]:
 def verify_export(path, trained: TrainedModel, table, rows: int = 256) -> float:
     """Reload the SavedModel with plain TensorFlow, feed it real test images (raw uint8), compare it with the
     trained Keras model; the largest absolute difference in probability."""
-    from ztdl_pipeline.core.export import load_and_predict
+    from ztdl_pipeline.core.export import agreement, load_and_predict
 
     x, _ = I.split_arrays(table, "test")
     x = x[:rows]
     served = load_and_predict(path, {"image": x})
     expected = predict(trained.model, x)
-    difference = float(np.max(np.abs(served.reshape(expected.shape) - expected)))
-    if not np.isfinite(difference) or difference > 1e-4:
-        raise ValueError(f"{path}: the reloaded SavedModel disagrees with the trained model on {len(x)} test "
-                         f"images (max difference {difference:.2e})")
-    return difference
+    return agreement(path, served, expected, f"{len(x)} test images")
 
 
 def describe_outputs(table) -> dict[str, Any]:
