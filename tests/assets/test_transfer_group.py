@@ -174,3 +174,36 @@ def test_book_profile_without_weights_fails_clearly_and_writes_nothing(tmp_path,
     message = str(failure.event_specific_data.error)
     assert "Xception ImageNet weights" in message and "notop_weights_path" in message and "ZTDL_PROFILE=fast" in message
     assert not (root / "features" / "male_female_bottlenecks.parquet").exists()
+
+
+def test_sports_branch_from_downloaded_pictures(tmp_path, mirror):
+    """The book's own set, end to end: raw/sports_images downloads sports.csv's pictures (from a local server
+    standing in for the canonical host), then its bottlenecks, the head classifier, its export and the image
+    search run on the 3 classes (fast profile: random weights at 71×71)."""
+    from tests.unit.test_downloads import Server
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    root = tmp_path / "data"
+    chain = ["raw/sports_images", "features/sports_bottlenecks", "models/sports_bottleneck_head",
+             "reports/sports_bottleneck_head", "exports/sports_bottleneck_head", "reports/sports_image_search"]
+    with Server() as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZTDL_DATA_DIR", str(root))
+        patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
+        patch.setenv("ZTDL_PROFILE", "fast")
+        patch.setenv("KERAS_HOME", str(root / "no-keras-home"))
+        result = dg.materialize(
+            [*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=dg.DagsterInstance.ephemeral(),
+            selection=dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in chain]),
+            run_config={"ops": {"raw__sports_images": {"config": {"url_prefix": server.url, "fast_per_class": 4}}}},
+            raise_on_error=False)
+    assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+    from ztdl_pipeline.core import transfer as T
+
+    attrs = T.table_attrs(pq.read_table(root / "features" / "sports_bottlenecks.parquet"))
+    assert attrs["classes"] == ["Beach volleyball", "Cross-country skiing", "Formula racing"]
+    assert attrs["splits"] == {"train": 12, "test": 12}  # 4 per class and split
+    report = json.loads((root / "reports" / "sports_bottleneck_head" / "metrics.json").read_text())
+    assert report["test"]["n"] == 12 and len(report["test"]["confusion_matrix"]) == 3
+    search = json.loads((root / "reports" / "sports_image_search" / "metrics.json").read_text())
+    assert set(search["precision_per_class"]) == set(attrs["classes"])
+    assert (root / "exports" / "sports_bottleneck_head" / "1" / "saved_model.pb").is_file()

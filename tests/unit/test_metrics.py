@@ -88,3 +88,17 @@ def test_regression_metrics_match_sklearn():
 def test_majority_baseline():
     assert M.majority_baseline(np.array([0, 1, 1, 1, 0, 1, 1, 1])) == pytest.approx(0.75)
     assert M.majority_baseline(np.array([2, 2, 0])) == pytest.approx(2 / 3)
+
+
+def test_crossentropy_matches_keras():
+    import keras
+
+    rng = np.random.default_rng(1)
+    probabilities = rng.dirichlet(np.ones(10), size=50).astype("float32")
+    labels = rng.integers(0, 10, 50)
+    ours = M.crossentropy(labels, probabilities)
+    theirs = float(keras.losses.CategoricalCrossentropy()(np.eye(10)[labels], probabilities))
+    assert ours == pytest.approx(theirs, rel=1e-5)
+    p = rng.uniform(0.01, 0.99, (50, 1)).astype("float32")
+    y = rng.integers(0, 2, 50)
+    assert M.crossentropy(y, p) == pytest.approx(float(keras.losses.BinaryCrossentropy()(y[:, None], p)), rel=1e-5)

@@ -60,6 +60,16 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
+def crossentropy(labels: np.ndarray, output: np.ndarray) -> float:
+    """Mean cross-entropy of integer labels under the model's probabilities (sigmoid column or softmax)."""
+    output = np.clip(np.asarray(output, dtype=np.float64), 1e-7, 1 - 1e-7)
+    labels = np.asarray(labels).reshape(-1)
+    if output.ndim == 1 or output.shape[1] == 1:
+        p = output.reshape(-1)
+        return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+    return float(-np.mean(np.log(output[np.arange(len(labels)), labels.astype(np.int64)])))
+
+
 def majority_baseline(labels: np.ndarray) -> float:
     """Accuracy of always predicting the most frequent class: the floor any classifier must beat."""
     counts = np.bincount(np.asarray(labels).reshape(-1).astype("int64"))

@@ -235,7 +235,7 @@ def evaluate(example, trained, features: pa.Table) -> dict[str, Any]:
     from sklearn.metrics import precision_recall_fscore_support
 
     from ztdl_pipeline.core import metrics as M
-    from ztdl_pipeline.core.vision_models import crossentropy
+    from ztdl_pipeline.core.metrics import crossentropy
 
     out: dict[str, Any] = {"task": "multiclass", "profile": trained.info["hyper"]["profile"],
                            "embedding": trained.info["embedding"], "frozen": trained.info["frozen"]}

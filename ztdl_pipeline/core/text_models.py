@@ -152,15 +152,6 @@ def predict(model: keras.Model, x) -> np.ndarray:
     return np.asarray(model.predict(tf.constant(x), batch_size=1024, verbose=0))
 
 
-def crossentropy(labels: np.ndarray, output: np.ndarray) -> float:
-    output = np.clip(np.asarray(output, dtype=np.float64), 1e-7, 1 - 1e-7)
-    labels = np.asarray(labels).reshape(-1)
-    if output.ndim == 1 or output.shape[1] == 1:
-        p = output.reshape(-1)
-        return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
-    return float(-np.mean(np.log(output[np.arange(len(labels)), labels])))
-
-
 # ---------------------------------------------------------------- evaluation and report
 
 
@@ -173,7 +164,7 @@ def evaluate(example, trained: TrainedModel, table) -> dict[str, Any]:
         if len(y) == 0:
             continue
         output = predict(trained.model, x)
-        out[split] = {**M.classification_metrics(y, output, attrs["classes"]), "loss": crossentropy(y, output)}
+        out[split] = {**M.classification_metrics(y, output, attrs["classes"]), "loss": M.crossentropy(y, output)}
     every = T.labels(table)
     out["all"] = {"baseline_accuracy": M.majority_baseline(every), "rows": float(len(every))}
     out["baseline"] = {"accuracy": M.majority_baseline(T.labels(table, "train"))}

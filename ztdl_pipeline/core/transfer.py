@@ -305,7 +305,7 @@ def predict(trained: TrainedModel, table: pa.Table, split: str) -> tuple[np.ndar
 
 def evaluate(example, trained: TrainedModel, table: pa.Table) -> dict[str, Any]:
     from ztdl_pipeline.core import metrics as M
-    from ztdl_pipeline.core.vision_models import crossentropy
+    from ztdl_pipeline.core.metrics import crossentropy
 
     classes = table_attrs(table)["classes"]
     out: dict[str, Any] = {"task": "binary" if len(classes) == 2 else "multiclass",

@@ -282,16 +282,6 @@ def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return model.predict({"image": x}, batch_size=1024, verbose=0)
 
 
-def crossentropy(labels: np.ndarray, output: np.ndarray) -> float:
-    """Mean cross-entropy of integer labels under the model's probabilities (sigmoid column or softmax)."""
-    output = np.clip(np.asarray(output, dtype=np.float64), 1e-7, 1 - 1e-7)
-    labels = np.asarray(labels).reshape(-1)
-    if output.ndim == 1 or output.shape[1] == 1:
-        p = output.reshape(-1)
-        return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
-    return float(-np.mean(np.log(output[np.arange(len(labels)), labels.astype(np.int64)])))
-
-
 def evaluate(example: TabularExample, trained: TrainedModel, table, show: int = 16) -> dict[str, Any]:
     """Loss, accuracy, precision/recall/F1 and confusion matrix on the train rows the model learned from and
     on the test split; the first `show` misclassified test images (row, true, predicted)."""
@@ -305,7 +295,7 @@ def evaluate(example: TabularExample, trained: TrainedModel, table, show: int = 
             x, y = x[:hyper["train_limit"]], y[:hyper["train_limit"]]
         output = predict(trained.model, x)
         out[split] = {**M.classification_metrics(y, output, attrs["classes"]),
-                      "loss": crossentropy(y, output)}
+                      "loss": M.crossentropy(y, output)}
         if split == "test":  # the first mistakes of each true class in turn, so every class shows
             predicted = M.predicted_labels(output)
             wrong = np.flatnonzero(predicted != y)
