@@ -40,7 +40,7 @@ def test_group_holds_the_wifi_chain_and_a_job():
     keys = {key.to_user_string() for a in serving.assets for key in a.keys}
     assert keys == {"raw/wifi_location", "features/wifi_location", "models/wifi_fc", "reports/wifi_fc",
                     "exports/wifi_fc"}
-    assert defs.get_job_def("serving_job") is not None
+    assert defs.resolve_job_def("serving_job").name == "serving_job"
     groups = {a.group_names_by_key[k] for a in serving.assets for k in a.keys}
     assert groups == {"serving"}
 
