@@ -184,3 +184,23 @@ def test_cli_materializes_a_text_classifier_that_takes_raw_strings(tmp_path, mir
     messages = ["WINNER!! You have won a FREE prize, txt CLAIM to 80086 now", "ok see you at home later"]
     spam = np.asarray(loaded.serve({"text": tf.constant(messages)})).reshape(-1)
     assert spam.shape == (2,) and np.all((spam >= 0) & (spam <= 1)) and spam[0] > spam[1]
+
+
+def test_cli_takes_xception_weights_from_run_config(tmp_path, mirror):
+    """The README's way to give Xception's weights on a machine without network: the pretrained resource's
+    config in --config-json (here a stand-in file in Keras' h5 layout, so md5 checking is off)."""
+    import pyarrow.parquet as pq
+
+    from tests.conftest import write_keras_weights_file
+    from ztdl_pipeline.core.tables import table_attrs
+    from ztdl_pipeline.resources.pretrained import WEIGHT_FILES
+
+    weights = tmp_path / "models" / WEIGHT_FILES[False][0]
+    write_keras_weights_file(weights, seed=2)
+    env = _cli_env(tmp_path / "home", tmp_path / "data", mirror)
+    env["KERAS_HOME"] = str(tmp_path / "no-keras-home")
+    config = {"resources": {"pretrained": {"config": {"notop_weights_path": str(weights), "verify_md5": False}}}}
+    _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select",
+             'key:"features/male_female_bottlenecks"', "--config-json", json.dumps(config))
+    attrs = table_attrs(pq.read_table(tmp_path / "data" / "features" / "male_female_bottlenecks.parquet"))
+    assert attrs["weights"]["weights"] == "imagenet" and attrs["weights"]["path"] == str(weights)

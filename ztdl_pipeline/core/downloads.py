@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ztdl_pipeline.core import atomic
 
-USER_AGENT = "ztdl-pipeline (image download; https://github.com/)"
+USER_AGENT = "ztdl-pipeline/0.1 (book image download)"
 RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
