@@ -126,9 +126,9 @@ def main() -> None:
               "load_average_1min": os.getloadavg()[0]}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "glove_loading.json").write_text(json.dumps(result, indent=2) + "\n")
-    names = {"gensim": "gensim load_word2vec_format(no_header=True) (ours, first load)",
+    names = {"gensim": "gensim load_word2vec_format(no_header=True) (reader: gensim)",
              "book": "line-by-line dict loop (book ch12)",
-             "pandas": "pandas C parser + KeyedVectors.add_vectors (ours, reader: pandas)", "kv": "KeyedVectors.load of the saved .kv (ours, later reads)"}
+             "pandas": "pandas C parser + KeyedVectors.add_vectors (ours, the default reader)", "kv": "KeyedVectors.load of the saved .kv (ours, later reads)"}
     lines = [
         "# GloVe-format loading: gensim KeyedVectors vs the book's Python loop", "",
         f"{platform.python_version()} on {os.cpu_count()} CPUs; a generated {args.words:,} × {args.dim} file in GloVe's "

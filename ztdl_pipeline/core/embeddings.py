@@ -168,7 +168,7 @@ def _read_pandas(path: Path):
 
 def load_glove(path: str | Path, reader: str = "pandas"):
     """GloVe text file -> gensim KeyedVectors: pandas' C parser + `add_vectors` (reader "pandas"), or
-    `load_word2vec_format(..., no_header=True)` (reader "gensim": same words and float32 values, about 12×
+    `load_word2vec_format(..., no_header=True)` (reader "gensim": same words and float32 values, about 11×
     slower, see bench/glove_loading.py); a malformed file raises a DataError naming the file and the first
     bad line."""
     from gensim.models import KeyedVectors

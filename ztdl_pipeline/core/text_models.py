@@ -83,10 +83,6 @@ def build(example, attrs: Mapping[str, Any], hyper, jit_compile="auto") -> keras
 # ---------------------------------------------------------------- training
 
 
-def _dense(x) -> np.ndarray:
-    return np.asarray(x.toarray() if hasattr(x, "toarray") else x)
-
-
 def batches(x, y, batch_size: int, shuffle: bool, seed: int):
     """A tf.data pipeline; a sparse matrix stays sparse in memory and is densified one batch at a time."""
     import tensorflow as tf

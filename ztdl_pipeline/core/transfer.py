@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.export import agreement
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs
@@ -74,15 +73,6 @@ def image_dataset(files: Sequence[str], size: int, *, batch_size: int, labels: n
     options.deterministic = True  # parallel map, but the order of the files
     data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE).with_options(options)
     return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def check_files(files: Sequence[str], asset: str) -> None:
-    from pathlib import Path
-
-    missing = [f for f in files if not Path(f).is_file()]
-    if missing:
-        raise DataError(missing[0], f"listed by {asset} but missing ({len(missing)} file(s) in all)",
-                        f"rematerialize {asset}")
 
 
 # ---------------------------------------------------------------- models
