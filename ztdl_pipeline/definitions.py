@@ -15,21 +15,27 @@ from ztdl_pipeline.resources import (
     KerasModelIOManager,
     ParquetIOManager,
     PretrainedModels,
+    Storage,
     TensorFlowCompute,
 )
 from ztdl_pipeline.schedules import weekly_retrain
 
 
 def resources() -> dict:
-    """Default resources; every path follows $ZTDL_DATA_DIR and $ZTDL_DATA_MIRROR at run time."""
+    """Default resources; every path follows $ZTDL_DATA_DIR, $ZTDL_PROFILE and $ZTDL_DATA_MIRROR at run time.
+
+    One Storage instance is shared by the IO managers and the assets, so the profile set for a run
+    (`resources.storage.config.profile`) moves every output of that run to the profile's storage root."""
+    storage = Storage.configure_at_launch()  # one instance, so run config reaches the IO managers too
     return {
+        "storage": storage,
         "data_source": DatasetSource(),
         "compute": TensorFlowCompute(),
         "pretrained": PretrainedModels(),  # Xception weights (transfer group): local path, cache or download
-        "parquet_io": ParquetIOManager(),
-        "keras_io": KerasModelIOManager(),
-        "report_io": JsonIOManager(file_name="metrics"),
-        "export_record_io": JsonIOManager(file_name="export"),
+        "parquet_io": ParquetIOManager(storage=storage),
+        "keras_io": KerasModelIOManager(storage=storage),
+        "report_io": JsonIOManager(storage=storage, file_name="metrics"),
+        "export_record_io": JsonIOManager(storage=storage, file_name="export"),
     }
 
 

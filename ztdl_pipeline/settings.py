@@ -16,6 +16,17 @@ def data_dir() -> Path:
     return Path(os.environ.get(DATA_DIR_ENV) or "data").resolve()
 
 
+def profile_root(profile: str | None, base: str | Path | None = None) -> Path:
+    """Where a profile's outputs live: the storage root itself for `book`, `<root>/<profile>` otherwise.
+
+    One root per profile means that nothing made under the fast profile (a test, a smoke run) can overwrite a
+    book-profile model, report or export, or be served from `<root>/exports`. Download caches stay shared.
+    """
+    root = Path(base).resolve() if base else data_dir()
+    name = resolve_profile(profile)
+    return root if name == "book" else root / name
+
+
 def mirror_dir() -> Path | None:
     """Local mirror of the book's data/ folder, if one is configured."""
     value = os.environ.get(MIRROR_ENV)

@@ -5,7 +5,6 @@ reports/x -> <root>/reports/x/metrics.json. Local writes are atomic (temp file +
 UPath filesystems (object stores) write whole objects, which is atomic there by construction.
 """
 
-from __future__ import annotations
 
 import json
 from pathlib import Path
@@ -18,15 +17,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
 
-from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.tables import ATTRS_KEY
+from ztdl_pipeline.resources.storage import Storage
 
 TABLE_KEY = b"ztdl.table"  # set on parquet written from a pyarrow Table, which is read back as a Table
 
 
-def _root(base_dir: str | None) -> UPath:
-    return UPath(base_dir) if base_dir else UPath(settings.data_dir())
+def _root(base_dir: str | None, storage: Storage) -> UPath:
+    """An explicit base_dir, else the run profile's storage root (resources/storage.py)."""
+    return UPath(base_dir) if base_dir else UPath(storage.root())
 
 
 def _is_local(path: UPath) -> bool:
@@ -113,10 +113,11 @@ class _ParquetManager(dg.UPathIOManager):
 class ParquetIOManager(dg.ConfigurableIOManagerFactory):
     """pandas DataFrames (and pyarrow Tables, e.g. image tensors) as parquet files via pyarrow."""
 
-    base_dir: str | None = None  # default: $ZTDL_DATA_DIR (./data)
+    storage: Storage  # the run's profile root; the module has no `from __future__ import annotations`, which would hide this type from Dagster
+    base_dir: str | None = None  # default: the run profile's storage root
 
     def create_io_manager(self, context) -> _ParquetManager:
-        return _ParquetManager(base_path=_root(self.base_dir))
+        return _ParquetManager(base_path=_root(self.base_dir, self.storage))
 
 
 class _KerasManager(dg.UPathIOManager):
@@ -149,10 +150,11 @@ class _KerasManager(dg.UPathIOManager):
 class KerasModelIOManager(dg.ConfigurableIOManagerFactory):
     """Trained Keras models in the native .keras format (never pickle), with history and training info."""
 
+    storage: Storage  # the run's profile root; the module has no `from __future__ import annotations`, which would hide this type from Dagster
     base_dir: str | None = None
 
     def create_io_manager(self, context) -> _KerasManager:
-        return _KerasManager(base_path=_root(self.base_dir))
+        return _KerasManager(base_path=_root(self.base_dir, self.storage))
 
 
 class _JsonManager(dg.UPathIOManager):
@@ -176,8 +178,9 @@ class _JsonManager(dg.UPathIOManager):
 class JsonIOManager(dg.ConfigurableIOManagerFactory):
     """JSON-serialisable records (report metrics, export records) as <root>/<key>/<file_name>.json."""
 
+    storage: Storage  # the run's profile root; the module has no `from __future__ import annotations`, which would hide this type from Dagster
     base_dir: str | None = None
     file_name: str = "metrics"
 
     def create_io_manager(self, context) -> _JsonManager:
-        return _JsonManager(base_path=_root(self.base_dir), file_name=self.file_name)
+        return _JsonManager(base_path=_root(self.base_dir, self.storage), file_name=self.file_name)
