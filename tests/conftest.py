@@ -34,7 +34,7 @@ def data_env(tmp_path, monkeypatch, mirror) -> Path:
     monkeypatch.setenv("ZTDL_DATA_DIR", str(root))
     monkeypatch.setenv("ZTDL_DATA_MIRROR", str(mirror))
     monkeypatch.setenv("ZTDL_PROFILE", "fast")
-    return root
+    return root / "fast"  # the fast profile's storage root; download caches stay in root/raw
 
 
 @contextlib.contextmanager
@@ -61,7 +61,7 @@ def tabular_run(tmp_path_factory, mirror):
     """The whole tabular group materialized once (fast profile) in-process: (result, data root)."""
     root = tmp_path_factory.mktemp("tabular") / "data"
     with group_run(root, mirror, "fast", "tabular") as result:
-        yield result, root
+        yield result, root / "fast"
 
 
 def write_keras_weights_file(path: Path, seed: int, size: int = 71):

@@ -80,7 +80,7 @@ def _materialized(result: dg.ExecuteInProcessResult) -> set[dg.AssetKey]:
 
 def _without_cache_hit(entry_sha: str, data_env: Path) -> None:
     # the run must read the file from the mirror, not an earlier cached copy
-    cached = data_env / "raw" / IRIS.filename
+    cached = data_env.parent / "raw" / IRIS.filename
     assert not cached.exists() or sha256_file(cached) != entry_sha
 
 
@@ -93,7 +93,7 @@ def test_schema_errors_fail_the_run_naming_file_and_problem(case, data_env, bad_
     assert result.success is False
     message = _failure_message(result)
     assert "DataError" in message
-    assert str(data_env / "raw" / IRIS.filename) in message  # the file
+    assert str(data_env.parent / "raw" / IRIS.filename) in message  # the file
     for fragment in CORRUPTIONS[case][1]:  # the problem
         assert fragment in message, message
     assert _materialized(result) == set()
@@ -112,7 +112,7 @@ def test_hash_mismatch_fails_the_run_naming_file_and_hashes(data_env, bad_mirror
     assert f"sha256 mismatch for {IRIS.filename}: expected {IRIS.sha256}, got {sha256_file(bad)}" in message
     assert "fix:" in message
     assert _materialized(result) == set()
-    assert not (data_env / "raw" / IRIS.filename).exists()  # the bad file was not cached
+    assert not (data_env.parent / "raw" / IRIS.filename).exists()  # the bad file was not cached
     assert not (data_env / "raw" / "iris.parquet").exists()
 
 
@@ -136,7 +136,7 @@ def test_failed_run_leaves_the_earlier_parquet_untouched(case, data_env, bad_mir
         bad = bad_mirror / IRIS.filename
         bad.write_bytes(bad.read_bytes().replace(b"virginica", b"virginika", 1))
         # the good cached copy would satisfy the unchanged entry: remove it so the bad mirror file is read
-        (data_env / "raw" / IRIS.filename).unlink()
+        (data_env.parent / "raw" / IRIS.filename).unlink()
         entry = IRIS
     else:
         bad = _corrupt(bad_mirror, case)
@@ -145,10 +145,12 @@ def test_failed_run_leaves_the_earlier_parquet_untouched(case, data_env, bad_mir
 
     result = _materialize(entry)
     assert result.success is False
-    assert str(bad if case == "hash_mismatch" else data_env / "raw" / IRIS.filename) in _failure_message(result)
+    assert str(bad if case == "hash_mismatch" else data_env.parent / "raw" / IRIS.filename) in _failure_message(result)
     for path, (data, mtime) in before.items():
         assert path.read_bytes() == data, f"{path} changed after a failed run"
         assert path.stat().st_mtime_ns == mtime
-    assert sorted(p.name for p in (data_env / "raw").iterdir()) == sorted(
-        [IRIS.filename, "iris.parquet"] if case != "hash_mismatch" else ["iris.parquet"])  # no temp files
+    # no temp files: the download cache (shared by the profiles) and the fast profile's raw parquet
+    assert sorted(p.name for p in (data_env.parent / "raw").iterdir()) == (
+        [IRIS.filename] if case != "hash_mismatch" else [])
+    assert sorted(p.name for p in (data_env / "raw").iterdir()) == ["iris.parquet"]
     assert len(read_parquet(raw_parquet)) == 150

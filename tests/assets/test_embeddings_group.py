@@ -90,7 +90,7 @@ def embeddings_run(tmp_path_factory, mirror):
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=dg.AssetSelection.groups("embeddings"), run_config=config,
                                 raise_on_error=False)
-        yield result, root, instance, {"base": base, "vocabularies": vocabularies, "glove_words": glove_words}
+        yield result, root / "fast", instance, {"base": base, "vocabularies": vocabularies, "glove_words": glove_words}
 
 
 def _metrics(root, *key) -> dict:

@@ -75,7 +75,7 @@ def test_raw_data_version_is_file_sha256(lineage, mirror, data_env):
     instance, _ = lineage
     for key, filename in ((RAW_IRIS, "iris.csv"), (RAW_BANKNOTES, "banknotes.csv")):
         expected = _sha256(mirror / filename)
-        assert _sha256(data_env / "raw" / filename) == expected  # the cached copy is the mirror's bytes
+        assert _sha256(data_env.parent / "raw" / filename) == expected  # the cached copy is the mirror's bytes
         materialization = _latest(instance, key).asset_materialization
         assert materialization.metadata["sha256"].value == expected
         assert materialization.tags[DATA_VERSION_TAG] == expected
@@ -129,7 +129,7 @@ def test_changed_bytes_make_only_features_iris_stale(lineage, mirror, tmp_path, 
     raw = _latest(instance, RAW_IRIS).asset_materialization
     assert raw.tags[DATA_VERSION_TAG] == new_sha == raw.metadata["sha256"].value
     assert raw.metadata["fetched_from"].value == "mirror"
-    assert _sha256(data_env / "raw" / "iris.csv") == new_sha
+    assert _sha256(data_env.parent / "raw" / "iris.csv") == new_sha
 
     defs = _defs(assets)
     resolver = _resolver(instance, defs)

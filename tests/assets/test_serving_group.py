@@ -33,7 +33,7 @@ def _materialize(root, mirror, profile: str):
 @pytest.fixture(scope="module")
 def serving_run(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("serving_group") / "data"
-    return _materialize(root, mirror, "fast"), root
+    return _materialize(root, mirror, "fast"), root / "fast"
 
 
 def test_group_holds_the_wifi_chain_and_a_job():

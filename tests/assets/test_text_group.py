@@ -22,7 +22,7 @@ EXPORTED = [example.name for example, _ in EXAMPLES]
 def text_run(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("text") / "data"
     with group_run(root, mirror, "fast", "text") as result:
-        yield result, root
+        yield result, root / "fast"
 
 
 def test_run_succeeds_and_every_check_passes(text_run):

@@ -44,7 +44,7 @@ def series_run(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("timeseries") / "data"
     write_sequences(root / "raw" / "sequence_classification.csv.bz2")
     with group_run(root, mirror, "fast", "timeseries") as result:
-        yield result, root
+        yield result, root / "fast"
 
 
 def test_run_succeeds_and_every_check_passes(series_run):

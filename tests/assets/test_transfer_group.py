@@ -34,7 +34,7 @@ def transfer_run(tmp_path_factory, mirror):
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=selection, raise_on_error=False)
-        yield result, root
+        yield result, root / "fast"
 
 
 def _metadata(result, key: str) -> dict:

@@ -38,7 +38,7 @@ def vision_run(tmp_path_factory, mirror):
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=dg.AssetSelection.groups("vision"), run_config=config, raise_on_error=False)
-        yield result, root, instance, archive
+        yield result, root / "fast", instance, archive
 
 
 def test_run_succeeds_and_every_check_passes(vision_run):

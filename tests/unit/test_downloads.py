@@ -115,14 +115,15 @@ def test_transient_failures_exhaust_retries(tmp_path):
 
 def _materialize(root, mirror, config):
     from ztdl_pipeline.assets.transfer import sports_images
-    from ztdl_pipeline.resources import DatasetSource, ParquetIOManager
+    from ztdl_pipeline.resources import DatasetSource, ParquetIOManager, Storage
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
         patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
         patch.setenv("ZTDL_PROFILE", "fast")
-        return dg.materialize([sports_images], resources={"data_source": DatasetSource(),
-                                                                "parquet_io": ParquetIOManager()},
+        storage = Storage()
+        return dg.materialize([sports_images], resources={"data_source": DatasetSource(), "storage": storage,
+                                                          "parquet_io": ParquetIOManager(storage=storage)},
                               run_config={"ops": {"raw__sports_images": {"config": config}}}, raise_on_error=False)
 
 

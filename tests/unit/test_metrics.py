@@ -102,3 +102,40 @@ def test_crossentropy_matches_keras():
     p = rng.uniform(0.01, 0.99, (50, 1)).astype("float32")
     y = rng.integers(0, 2, 50)
     assert M.crossentropy(y, p) == pytest.approx(float(keras.losses.BinaryCrossentropy()(y[:, None], p)), rel=1e-5)
+
+
+def test_majority_accuracy_uses_the_train_splits_class():
+    assert M.majority_class(np.array([0, 0, 1])) == 0
+    assert M.majority_accuracy(np.array([0, 0, 1]), np.array([1, 1, 0])) == pytest.approx(1 / 3)
+    # below the test split's own majority share (2/3): the trivial model was fitted on train
+    assert M.majority_accuracy(np.array([0, 0, 1]), np.array([1, 1, 0])) < M.majority_baseline(np.array([1, 1, 0]))
+    assert M.majority_accuracy(np.array([2, 1, 2, 1, 2]), np.array([2, 2, 1, 0])) == pytest.approx(0.5)
+    assert M.majority_class(np.array([1, 0, 1, 0])) == 0  # a tie goes to the smaller label
+    one_hot = np.eye(3)[[2, 2, 0]]
+    assert M.majority_class(one_hot) == 2 and M.majority_accuracy(one_hot, np.eye(3)[[0, 2]]) == 0.5
+    assert M.majority_class(np.array(["stay", "left", "stay"])) == "stay"
+    assert isinstance(M.majority_class(np.array([3, 3], dtype=np.int64)), int)  # JSON-able
+    with pytest.raises(ValueError, match="no train labels"):
+        M.majority_class(np.array([], dtype=np.int64))
+
+
+def test_majority_rule_names_the_class():
+    assert M.majority_rule([0, 0, 1], ["stay", "left"]) == "always the train split's most frequent class ('stay')"
+    assert M.majority_rule([1, 1, 0]) == "always the train split's most frequent class (1)"
+    assert M.majority_rule([4, 4], what="topic").endswith("most frequent topic (4)")
+
+
+def test_mean_predictor_metrics_by_hand():
+    # train mean 2; split [2, 4]: errors 0 and 2 -> MSE 2, MAE 1; R² = 1 - 4 / 2 = -1
+    assert M.mean_predictor_metrics(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0])) == pytest.approx(
+        {"r2": -1.0, "mse": 2.0, "mae": 1.0})
+    y = np.array([3.0, -0.5, 2.0, 7.0, 4.2])
+    on_itself = M.mean_predictor_metrics(y, y)  # the train mean on the train split: R² exactly 0
+    assert on_itself["r2"] == 0.0 and on_itself["mse"] == pytest.approx(np.var(y))
+    assert set(on_itself) == {"r2", "mse", "mae"}
+
+
+def test_baseline_scores_keeps_float_metrics_only():
+    scores = {"r2": 0.5, "mse": 2.0, "n": 10, "per_class": {"a": 1.0}, "mse_scaled": 0.1}
+    assert M.baseline_scores(scores) == {"r2": 0.5, "mse": 2.0, "mse_scaled": 0.1}
+    assert M.baseline_scores(scores, ("r2",)) == {"r2": 0.5}

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from ztdl_pipeline import datasets, settings
 from ztdl_pipeline.assets import factory
-from ztdl_pipeline.assets.factory import CODE_VERSION, TrainingConfig
+from ztdl_pipeline.assets.factory import TrainingConfig
 from ztdl_pipeline.core.report import BookNumber as B
 from ztdl_pipeline.core.specs import Hyper
 from ztdl_pipeline.core.specs import TabularExample as Example
@@ -72,8 +72,7 @@ def _fetch(data_source: DatasetSource, entry, log, fix: str):
         raise DataError(exc.source, exc.problem + " (this file is not in the data mirror)", fix) from None
 
 
-@dg.asset(key=["raw", "glove_6b_50d"], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
-          code_version=CODE_VERSION,
+@factory.versioned_asset(key=["raw", "glove_6b_50d"], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
           description="GloVe 6B 50d (glove.6B.zip from Stanford, or a local .zip / .txt given in the run config): "
                       "the verified file, one row; its sha256 is the data version. Not in the data mirror.")
 def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfig,
@@ -113,8 +112,7 @@ class ReutersSourceConfig(dg.Config):
     word_index_sha256: str | None = None
 
 
-@dg.asset(key=["raw", "reuters"], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
-          code_version=CODE_VERSION,
+@factory.versioned_asset(key=["raw", "reuters"], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
           description="Keras' reuters.npz + reuters_word_index.json (canonical URLs, or copies given in the run "
                       "config), verified: one row per file; the two hashes make the data version. Not in the "
                       "data mirror.")
@@ -147,16 +145,13 @@ raw_assets = [raw_glove_6b_50d, raw_reuters]
 # ------------------------------------------------------------------ embeddings (KeyedVectors files)
 
 
-def _kv_path(name: str) -> Path:
-    return settings.data_dir() / "models" / name / "vectors.kv"
-
-
-def _kv_record(name: str, kv, extra: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _kv_record(storage: factory.Storage, name: str, kv, extra: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Save the vectors as <profile root>/models/<name>/vectors.kv; the record and its content hash."""
     import numpy as np
 
     from ztdl_pipeline.core.embeddings import save_keyed_vectors
 
-    path = save_keyed_vectors(kv, _kv_path(name))
+    path = save_keyed_vectors(kv, storage.folder("models", name) / "vectors.kv")
     digest = hashlib.sha256(np.ascontiguousarray(kv.vectors).tobytes()
                             + "\n".join(kv.index_to_key).encode("utf-8")).hexdigest()
     record = {"name": name, "path": str(path), "vocabulary_size": len(kv.index_to_key),
@@ -173,11 +168,12 @@ class GloveLoadConfig(dg.Config):
     reader: str = "pandas"
 
 
-@dg.asset(key=["models", "glove_6b_50d"], ins={"raw": dg.AssetIn(["raw", "glove_6b_50d"])}, group_name=GROUP,
-          io_manager_key="report_io", kinds={"gensim", "json"}, code_version=CODE_VERSION,
+@factory.versioned_asset(key=["models", "glove_6b_50d"], ins={"raw": dg.AssetIn(["raw", "glove_6b_50d"])}, group_name=GROUP,
+          io_manager_key="report_io", kinds={"gensim", "json"},
           description="GloVe 6B 50d read with gensim KeyedVectors.load_word2vec_format(no_header=True) and kept "
                       "as a KeyedVectors file (models/glove_6b_50d/vectors.kv); the record is metrics.json")
-def glove_6b_50d(context: dg.AssetExecutionContext, config: GloveLoadConfig, raw: pd.DataFrame) -> dg.Output[dict]:
+def glove_6b_50d(context: dg.AssetExecutionContext, config: GloveLoadConfig, storage: factory.Storage,
+                 raw: pd.DataFrame) -> dg.Output[dict]:
     import time
 
     from ztdl_pipeline.core.embeddings import load_glove
@@ -185,7 +181,7 @@ def glove_6b_50d(context: dg.AssetExecutionContext, config: GloveLoadConfig, raw
     start = time.perf_counter()
     kv = load_glove(raw.text_file.iloc[0], reader=config.reader)
     seconds = time.perf_counter() - start
-    record, digest = _kv_record("glove_6b_50d", kv, {"source": raw.file.iloc[0], "source_sha256": raw.sha256.iloc[0],
+    record, digest = _kv_record(storage, "glove_6b_50d", kv, {"source": raw.file.iloc[0], "source_sha256": raw.sha256.iloc[0],
                                                      "load_seconds": round(seconds, 3), "reader": config.reader})
     context.log.info(f"GloVe: {record['vocabulary_size']} words × {record['dim']} in {seconds:.1f} s")
     return dg.Output(record, data_version=dg.DataVersion(digest), metadata={
@@ -206,23 +202,22 @@ class Word2VecConfig(dg.Config):
     epochs: int = 5
     seed: int = 0
     corpora: list[str] = list(TEXT_CORPORA)
-    profile: str | None = None
     fast_min_count: int = 2  # the fast profile's sub-sampled corpora are small
 
 
-@dg.asset(key=["models", "word2vec_reviews"],
+@factory.versioned_asset(key=["models", "word2vec_reviews"],
           ins={f"{c}_text": dg.AssetIn(["features", f"{c}_text"]) for c in TEXT_CORPORA},
-          group_name=GROUP, io_manager_key="report_io", kinds={"gensim", "json"}, code_version=CODE_VERSION,
+          group_name=GROUP, io_manager_key="report_io", kinds={"gensim", "json"},
           description="Word2Vec (gensim, skip-gram, seeded, one worker) trained on the tokens of the train "
                       "splits of the Rotten Tomatoes and IMDB reviews; kept as a KeyedVectors file "
                       "(models/word2vec_reviews/vectors.kv)")
-def word2vec_reviews(context: dg.AssetExecutionContext, config: Word2VecConfig, movie_reviews_text: pd.DataFrame,
-                     imdb_text: pd.DataFrame) -> dg.Output[dict]:
+def word2vec_reviews(context: dg.AssetExecutionContext, config: Word2VecConfig, storage: factory.Storage,
+                     movie_reviews_text: pd.DataFrame, imdb_text: pd.DataFrame) -> dg.Output[dict]:
     import time
 
     from ztdl_pipeline.core.embeddings import train_word2vec
 
-    profile = settings.resolve_profile(config.profile)
+    profile = storage.run_profile()
     frames = {"movie_reviews": movie_reviews_text, "imdb": imdb_text}
     sentences, documents = [], {}
     for name in config.corpora:
@@ -238,7 +233,7 @@ def word2vec_reviews(context: dg.AssetExecutionContext, config: Word2VecConfig, 
     tokens = sum(len(s) for s in sentences)
     settings_used = {**config.model_dump(), "min_count": min_count, "workers": 1, "hashfxn": "crc32",
                      "profile": profile}
-    record, digest = _kv_record("word2vec_reviews", kv, {"documents": documents, "tokens": tokens,
+    record, digest = _kv_record(storage, "word2vec_reviews", kv, {"documents": documents, "tokens": tokens,
                                                          "train_seconds": round(seconds, 3),
                                                          "settings": settings_used})
     context.log.info(f"Word2Vec: {tokens} tokens of {sum(documents.values())} reviews -> "
@@ -257,10 +252,10 @@ EMBEDDINGS = {"word2vec": "word2vec_reviews", "glove": "glove_6b_50d"}  # short 
 def matrix_asset(vocab: str, short: str, reserved: int = 2) -> dg.AssetsDefinition:
     """features/<vocab>_<short>: the EMBEDDING MATRIX (core/embeddings.py) of features/<vocab>_vocabulary."""
 
-    @dg.asset(key=["features", f"{vocab}_{short}"],
+    @factory.versioned_asset(key=["features", f"{vocab}_{short}"],
               ins={"vocabulary": dg.AssetIn(["features", f"{vocab}_vocabulary"]),
                    "embedding": dg.AssetIn(["models", EMBEDDINGS[short]])},
-              group_name=GROUP, io_manager_key="parquet_io", kinds={"pyarrow", "parquet"}, code_version=CODE_VERSION,
+              group_name=GROUP, io_manager_key="parquet_io", kinds={"pyarrow", "parquet"},
               description=f"{short} vectors aligned to features/{vocab}_vocabulary: row i = the vector of token id "
                           f"i; the {reserved} reserved ids and unknown tokens hold zeros (found = False)")
     def _matrix(vocabulary: pd.DataFrame, embedding: dict) -> dg.Output[pa.Table]:
@@ -294,12 +289,12 @@ def embedding_report_asset(short: str) -> dg.AssetsDefinition:
         ins[f"{vocab}_vocabulary"] = dg.AssetIn(["features", f"{vocab}_vocabulary"])
         ins[f"{vocab}_matrix"] = dg.AssetIn(["features", f"{vocab}_{short}"])
 
-    @dg.asset(key=["reports", name], ins=ins, group_name=GROUP, io_manager_key="report_io",
-              kinds={"gensim", "markdown"}, code_version=CODE_VERSION,
+    @factory.versioned_asset(key=["reports", name], ins=ins, group_name=GROUP, io_manager_key="report_io",
+              kinds={"gensim", "markdown"},
               description=f"{short}: king − man + woman, the ch26 analogies and neighbours next to the book's, "
                           "coverage of the review vocabularies, a PCA plot and TensorBoard projector files")
-    def _report(context: dg.AssetExecutionContext, config: EmbeddingReportConfig, embedding: dict,
-                **tables) -> dg.Output[dict]:
+    def _report(context: dg.AssetExecutionContext, config: EmbeddingReportConfig, storage: factory.Storage,
+                embedding: dict, **tables) -> dg.Output[dict]:
         from ztdl_pipeline.core import embeddings as E
         from ztdl_pipeline.core.report import render, write_report_folder
 
@@ -308,7 +303,7 @@ def embedding_report_asset(short: str) -> dg.AssetsDefinition:
         result["coverage"] = {vocab: E.coverage(tables[f"{vocab}_vocabulary"],
                                                 tables[f"{vocab}_matrix"].column("found").to_numpy())
                               for vocab in TEXT_CORPORA}
-        folder = settings.data_dir() / "reports" / name
+        folder = storage.folder("reports", name)
         projector = E.write_projector(folder / "projector", E.projector_files(kv, config.n_viz, EMBEDDINGS[short]))
         highlight = [*E.PROBE_WORDS, *(w for t in E.ANALOGIES for w in t), "queen", "berlin", "puppy"]
         images = {"projection": E.projection_plot(kv, config.n_plot, highlight,
@@ -361,7 +356,6 @@ class ReutersFeaturesConfig(dg.Config):
     maxlen: int = 100
     seed: int = 113
     test_split: float = 0.2
-    profile: str | None = None
     fast_train: int = 1000  # the first sequences of each split kept under the fast profile; 0: all
     fast_test: int = 300
 
@@ -377,17 +371,18 @@ def _reuters_splits(raw: pd.DataFrame, config: ReutersFeaturesConfig):
     return train, test, word_index
 
 
-@dg.asset(key=["features", "reuters"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
-          io_manager_key="parquet_io", kinds={"pyarrow", "parquet"}, code_version=CODE_VERSION,
+@factory.versioned_asset(key=["features", "reuters"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
+          io_manager_key="parquet_io", kinds={"pyarrow", "parquet"},
           description="Reuters as the book prepares it: load_data(num_words=20000, index_from=2) (8,982 train / "
                       "2,246 test), padded at the front to 100 ids; ids as a fixed-shape int32 tensor column "
                       "(fast profile: the first 1,000 / 300)")
-def reuters_features(config: ReutersFeaturesConfig, raw: pd.DataFrame) -> dg.Output[pa.Table]:
+def reuters_features(config: ReutersFeaturesConfig, storage: factory.Storage,
+                     raw: pd.DataFrame) -> dg.Output[pa.Table]:
     import numpy as np
 
     from ztdl_pipeline.core import reuters as R
 
-    profile = settings.resolve_profile(config.profile)
+    profile = storage.run_profile()
     (x_train, y_train), (x_test, y_test), _ = _reuters_splits(raw, config)
     longest = max((len(x) for x in [*x_train, *x_test]), default=0)
     if profile == "fast":
@@ -406,8 +401,8 @@ def reuters_features(config: ReutersFeaturesConfig, raw: pd.DataFrame) -> dg.Out
         "topics in train": float(len(np.unique(y_train))), "dagster/row_count": table.num_rows})
 
 
-@dg.asset(key=["features", "reuters_vocabulary"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
-          io_manager_key="parquet_io", kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+@factory.versioned_asset(key=["features", "reuters_vocabulary"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
+          io_manager_key="parquet_io", kinds={"pandas", "parquet"},
           description="The Reuters model's ids as a vocabulary table (id, token, count in the whole train split): "
                       "0 \"\", 1 \"[START]\", 2 \"[UNK]\", word rank r -> id r + 2, up to 19,999")
 def reuters_vocabulary(config: ReutersFeaturesConfig, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
@@ -483,8 +478,8 @@ class ReutersConfig(TrainingConfig):
     missing: str = "random"
     fast_epochs: int = 2
 
-    def resolve(self):
-        return ReutersHyper(**dataclasses.asdict(super().resolve()), embedding_dim=self.embedding_dim,
+    def resolve(self, profile: str):
+        return ReutersHyper(**dataclasses.asdict(super().resolve(profile)), embedding_dim=self.embedding_dim,
                             missing=self.missing)
 
 
@@ -526,18 +521,17 @@ def frozen_model_asset(short: str) -> dg.AssetsDefinition:
     """models/reuters_lstm_<short>: factory.model_asset's steps with the pretrained matrix as a second input."""
     example = REUTERS_EXAMPLES[short]
 
-    @dg.asset(key=["models", example.name],
+    @factory.versioned_asset(key=["models", example.name],
               ins={"features": dg.AssetIn(["features", "reuters"]),
                    "matrix": dg.AssetIn(["features", f"reuters_{short}"])},
-              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
-              code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
+              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu", description=f"{example.title} — {example.source}")
     def _model(context: dg.AssetExecutionContext, config: ReutersConfig, compute: TensorFlowCompute,
-               features: pa.Table, matrix: pa.Table) -> dg.Output:
+               storage: factory.Storage, features: pa.Table, matrix: pa.Table) -> dg.Output:
         from ztdl_pipeline.core import reuters as R
         from ztdl_pipeline.core.embeddings import matrix_numpy
 
         device = compute.setup()
-        hyper = config.resolve()
+        hyper = config.resolve(storage.run_profile())
         weights = R.frozen_weights(matrix_numpy(matrix), matrix.column("found").to_numpy(zero_copy_only=False),
                                    hyper.missing, hyper.seed)
         context.log.info(f"training {example.name}: {hyper} on {device}")
@@ -551,7 +545,9 @@ def frozen_model_asset(short: str) -> dg.AssetsDefinition:
         found = matrix.column("found").to_numpy(zero_copy_only=False)
         trained.info.update(device=device, rows_found=int(found.sum()), rows=int(len(found)), missing=hyper.missing)
         last = {f"final_{k}": float(v[-1]) for k, v in trained.history.items()}
-        return dg.Output(trained, metadata={
+        version = factory.model_data_version(context, [["features", "reuters"], ["features", f"reuters_{short}"]],
+                                             hyper, device)
+        return dg.Output(trained, data_version=dg.DataVersion(version), metadata={
             **last, "epochs": hyper.epochs, "profile": hyper.profile, "training_seconds": trained.info["seconds"],
             "trainable_params": trained.info["trainable_params"], "embedding": short,
             "embedding rows found": float(found.sum()), "hyper_parameters": json.dumps(trained.info["hyper"])})
@@ -576,13 +572,13 @@ reuters_model_assets, reuters_checks = _reuters_example_assets()
 def reuters_comparison_asset(short: str) -> dg.AssetsDefinition:
     frozen = REUTERS_EXAMPLES[short]
 
-    @dg.asset(key=["reports", f"reuters_embeddings_{short}"],
+    @factory.versioned_asset(key=["reports", f"reuters_embeddings_{short}"],
               ins={"random": dg.AssetIn(["reports", "reuters_lstm_random"]),
                    "frozen": dg.AssetIn(["reports", frozen.name])},
-              group_name=GROUP, io_manager_key="report_io", kinds={"markdown"}, code_version=CODE_VERSION,
+              group_name=GROUP, io_manager_key="report_io", kinds={"markdown"},
               description=f"ch12 ex2: trainable random vs frozen {short} Embedding on Reuters, side by side with "
                           "the book's random vs frozen FastText (train/test accuracy, overfitting, curves)")
-    def _compare(random: dict, frozen: dict) -> dg.Output[dict]:
+    def _compare(storage: factory.Storage, random: dict, frozen: dict) -> dg.Output[dict]:
         from ztdl_pipeline.core import plots
         from ztdl_pipeline.core.report import markdown_table, render, write_report_folder
 
@@ -612,7 +608,7 @@ def reuters_comparison_asset(short: str) -> dg.AssetsDefinition:
                                         "the book's FastText wiki-news 300d is not available here."),
             ("Profile", f"{random['profile']} (the fast profile trains on a sub-sample for fewer epochs)"),
             ("Source", _SOURCE)]
-        folder = settings.data_dir() / "reports" / f"reuters_embeddings_{short}"
+        folder = storage.folder("reports", f"reuters_embeddings_{short}")
         title = f"Reuters: trainable random vs frozen {short} embeddings"
         write_report_folder(folder, render(title, sections, images, embed=False), images)
         result = {"profile": random["profile"], "embedding": short, "random": {s: random[s] for s in ("train", "test")},

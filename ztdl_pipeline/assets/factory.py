@@ -4,6 +4,11 @@ raw/<dataset> -> features/<dataset> -> models/<example> -> reports/<example> -> 
 
 with checks on features (blocking), the export gate on reports (blocking) and a reload check on
 exports. Heavy imports (Keras/TensorFlow, core modules that use them) happen inside asset bodies.
+
+Versions: every asset's code_version is derived from its source and what it reaches (core/versioning.py);
+a model's data version hashes its inputs' data versions, resolved hyper-parameters, profile, device and
+code version, so a retrain with other settings makes its report and export unsynced, and the same
+settings on the same inputs give the same version (training is seeded and deterministic).
 """
 
 
@@ -16,13 +21,22 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline import settings
+from ztdl_pipeline.core import versioning
 from ztdl_pipeline.core.features import SPLIT_COLUMN, TabularRecipe, column_summary
 from ztdl_pipeline.datasets import DatasetFile
 from ztdl_pipeline.resources.compute import TensorFlowCompute
 from ztdl_pipeline.resources.data_source import DatasetSource
+from ztdl_pipeline.resources.storage import Storage
 
-CODE_VERSION = "1"  # bump a layer's version when its logic changes, to mark its assets unsynced
+
+def versioned_asset(*parts: Any, **asset_kwargs: Any) -> Callable[[Callable], dg.AssetsDefinition]:
+    """`dg.asset` with a code_version derived from the function's source, everything of this package it
+    reaches, the values its factory closed over, and `parts` (e.g. a builder picked by name)."""
+
+    def wrap(fn: Callable) -> dg.AssetsDefinition:
+        return dg.asset(code_version=versioning.code_version(fn, *parts), **asset_kwargs)(fn)
+
+    return wrap
 
 
 class TrainingConfig(dg.Config):
@@ -38,13 +52,12 @@ class TrainingConfig(dg.Config):
     cv_epochs: int = 0  # 0: same as epochs
     seed: int = 42
     restarts: int = 1  # >1: train from several seeds, keep the lowest final training loss
-    profile: str | None = None  # book | fast; unset: $ZTDL_PROFILE, default book
     fast_epochs: int = 5  # epochs under the fast profile
 
-    def resolve(self):
+    def resolve(self, profile: str):
+        """The hyper-parameters of a run under `profile` (the run's, from the storage resource)."""
         from ztdl_pipeline.core.specs import Hyper
 
-        profile = settings.resolve_profile(self.profile)
         fast = profile == "fast"
         return Hyper(
             epochs=min(self.epochs, self.fast_epochs) if fast else self.epochs,
@@ -69,10 +82,14 @@ def _table_schema(frame: pd.DataFrame) -> dg.TableSchema:
 # ---------------------------------------------------------------- raw
 
 
+def reader_ref(entry: DatasetFile) -> versioning.Ref | None:
+    """The reader function a catalog entry names (core/timeseries.py READERS), for code versions."""
+    return versioning.Ref("ztdl_pipeline.core.timeseries", entry.reader) if entry.reader else None
+
+
 def raw_file_asset(entry: DatasetFile, group: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["raw", entry.name], group_name=group, io_manager_key="parquet_io",
-              kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
-              description=f"{entry.filename}: {entry.description}")
+    @versioned_asset(reader_ref(entry), key=["raw", entry.name], group_name=group, io_manager_key="parquet_io",
+                     kinds={"pandas", "parquet"}, description=f"{entry.filename}: {entry.description}")
     def _raw(context: dg.AssetExecutionContext, data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
         path, digest, origin = data_source.fetch(entry, log=context.log)
         frame = _read_raw(path, entry)
@@ -105,8 +122,8 @@ class GeneratedDataConfig(dg.Config):
 
 def generated_asset(name: str, group: str, generate: Callable[[GeneratedDataConfig], pd.DataFrame],
                     description: str, config_cls: type[GeneratedDataConfig]) -> dg.AssetsDefinition:
-    @dg.asset(key=["raw", name], group_name=group, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
-              code_version=CODE_VERSION, description=description)
+    @versioned_asset(generate, config_cls, key=["raw", name], group_name=group, io_manager_key="parquet_io",
+                     kinds={"pandas", "parquet"}, description=description)
     def _generated(config: config_cls) -> dg.Output[pd.DataFrame]:  # type: ignore[valid-type]
         frame = generate(config)
         digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()).hexdigest()
@@ -122,9 +139,8 @@ def generated_asset(name: str, group: str, generate: Callable[[GeneratedDataConf
 
 
 def features_asset(name: str, recipe: TabularRecipe, group: str, description: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", name])}, group_name=group,
-              io_manager_key="parquet_io", kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
-              description=description)
+    @versioned_asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", name])}, group_name=group,
+                     io_manager_key="parquet_io", kinds={"pandas", "parquet"}, description=description)
     def _features(raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         from ztdl_pipeline.core.features import apply_scaling, build_features
 
@@ -154,7 +170,9 @@ def features_asset(name: str, recipe: TabularRecipe, group: str, description: st
     return _features
 
 
-def features_checks(name: str, min_rows: int) -> list[dg.AssetChecksDefinition]:
+def features_checks(name: str, min_rows: int, *, classified: bool) -> list[dg.AssetChecksDefinition]:
+    """schema_and_nulls and row_counts for a tabular features table, and label_balance where the table holds
+    class labels (a regression table has none: a balance check there could not fail)."""
     key = dg.AssetKey(["features", name])
 
     @dg.asset_check(asset=key, name="schema_and_nulls", blocking=True,
@@ -181,22 +199,22 @@ def features_checks(name: str, min_rows: int) -> list[dg.AssetChecksDefinition]:
             "rows": len(features), "min_rows": min_rows, "train": int(counts.get("train", 0)),
             "test": int(counts.get("test", 0))})
 
-    checks = [_schema, _rows]
+    if not classified:
+        return [_schema, _rows]
 
     @dg.asset_check(asset=key, name="label_balance", blocking=True,
                     description="every class is present in the train split, none below 1 % of it")
     def _balance(features: pd.DataFrame) -> dg.AssetCheckResult:
         attrs = features.attrs
         if attrs["classes"] is None:
-            return dg.AssetCheckResult(passed=True, metadata={"task": "regression: not applicable"})
+            return dg.AssetCheckResult(passed=False, metadata={"problems": "the table records no classes"})
         train = features[features[SPLIT_COLUMN] == "train"][attrs["target"]]
         shares = train.value_counts(normalize=True).reindex(range(len(attrs["classes"])), fill_value=0.0)
         return dg.AssetCheckResult(passed=bool(shares.min() >= 0.01), metadata={
             "train class shares": json.dumps({str(attrs["classes"][i]): round(float(v), 4)
                                               for i, v in shares.items()})})
 
-    checks.append(_balance)
-    return checks
+    return [_schema, _rows, _balance]
 
 
 def _attrs_of(features) -> dict:
@@ -266,6 +284,13 @@ class Family:
 
     features_type: type = pd.DataFrame
     metadata_splits: tuple[str, ...] = ("train", "test", "all")  # metrics sections shown as report metadata
+    builder_module: str = "ztdl_pipeline.core.models"  # where `example.builder` names a function (BUILDERS)
+
+    def builder_ref(self, example) -> versioning.Ref | None:
+        """The model builder an example names, for code versions (None where the family's model assets call
+        their builders directly, so their own source already reaches them)."""
+        ref = versioning.Ref(self.builder_module, example.builder)
+        return ref if versioning.has_definition(ref) else None
 
     def train(self, example, features, hyper, **kwargs):
         from ztdl_pipeline.core.tabular import train
@@ -310,15 +335,25 @@ class Family:
 TABULAR = Family()
 
 
+def model_data_version(context: dg.AssetExecutionContext, inputs: list[list[str]], hyper, device: dict) -> str:
+    """A model's data version: its inputs' data versions, resolved hyper-parameters (profile and seed
+    included), the device it trained on and its code version. Training is seeded and deterministic, so the
+    same version means the same weights."""
+    return versioning.data_version({
+        "inputs": data_versions(context, inputs), "hyper": hyper.__dict__, "device": device,
+        "code_version": context.assets_def.code_versions_by_key[context.asset_key]})
+
+
 def model_asset(example, group: str, config_cls: type[TrainingConfig], family: Family = TABULAR
                 ) -> dg.AssetsDefinition:
-    @dg.asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
-              group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
-              code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
+    @versioned_asset(example, config_cls, family.builder_ref(example),
+                     key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
+                     group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
+                     description=f"{example.title} — {example.source}")
     def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
-               compute: TensorFlowCompute, features: family.features_type) -> dg.Output:
+               compute: TensorFlowCompute, storage: Storage, features: family.features_type) -> dg.Output:
         device = compute.setup()
-        hyper = config.resolve()
+        hyper = config.resolve(storage.run_profile())
         context.log.info(f"training {example.name}: {hyper} on {device}")
 
         def log_epoch(epoch: int, logs: dict) -> None:
@@ -339,18 +374,19 @@ def model_asset(example, group: str, config_cls: type[TrainingConfig], family: F
         if "cv" in trained.info:
             metadata["cv_mean"] = trained.info["cv"]["mean"]
             metadata["cv_std"] = trained.info["cv"]["std"]
-        return dg.Output(trained, metadata=metadata)
+        version = model_data_version(context, [["features", example.dataset]], hyper, device)
+        return dg.Output(trained, data_version=dg.DataVersion(version), metadata=metadata)
 
     return _model
 
 
 def report_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
-    @dg.asset(key=["reports", example.name],
-              ins={"trained": dg.AssetIn(["models", example.name]),
-                   "features": dg.AssetIn(["features", example.dataset])},
-              group_name=group, io_manager_key="report_io", kinds={"keras", "json", "markdown"},
-              code_version=CODE_VERSION, description=f"Evaluation of {example.title}, ours vs the book")
-    def _report(context: dg.AssetExecutionContext, trained,
+    @versioned_asset(example, family.builder_ref(example), key=["reports", example.name],
+                     ins={"trained": dg.AssetIn(["models", example.name]),
+                          "features": dg.AssetIn(["features", example.dataset])},
+                     group_name=group, io_manager_key="report_io", kinds={"keras", "json", "markdown"},
+                     description=f"Evaluation of {example.title}, ours vs the book")
+    def _report(context: dg.AssetExecutionContext, storage: Storage, trained,
                 features: family.features_type) -> dg.Output[dict]:
         from ztdl_pipeline.core.report import comparison_rows, write_report_folder
 
@@ -358,9 +394,10 @@ def report_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefi
         images = family.report_images(example, trained, features, metrics)
         profile = metrics["profile"]
         threshold = example.gate_threshold(profile)
-        metrics["gate"] = {"split": example.primary[0], "metric": example.primary[1], "threshold": threshold}
+        metrics["gate"] = gate_summary(example, metrics)
         metrics["book"] = comparison_rows(metrics, example.book)
-        folder = settings.data_dir() / "reports" / example.name
+        metrics["provenance"] = report_provenance(context, example, profile)
+        folder = storage.folder("reports", example.name)
         write_report_folder(folder, family.report_markdown(example, trained, metrics, images, threshold,
                                                            embed=False), images)
         ui_markdown = family.report_markdown(example, trained, metrics, images, threshold, embed=True)
@@ -374,39 +411,60 @@ def report_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefi
         return dg.Output(metrics, metadata={
             **numbers, "report": dg.MetadataValue.md(ui_markdown),
             "report_folder": dg.MetadataValue.path(str(folder)), "gate_threshold": threshold,
+            "gate_baseline": metrics["gate"]["baseline"] if metrics["gate"]["baseline"] is not None else float("nan"),
             "profile": profile})
 
     return _report
 
 
-def _previous_export_metric(example, profile: str) -> float | None:
+def gate_summary(example, metrics: dict) -> dict:
+    """What the report records of its gate: split, metric, threshold, and the trivial predictor's score."""
+    from ztdl_pipeline.core.gate import BASELINE_RULE, baseline_of
+
+    split, metric = example.primary
+    return {"split": split, "metric": metric, "threshold": example.gate_threshold(metrics["profile"]),
+            "tolerance": example.tolerance if example.threshold is None else None,
+            "baseline": baseline_of(metrics, split, metric), "baseline_rule": metrics.get(BASELINE_RULE, "")}
+
+
+def report_provenance(context: dg.AssetExecutionContext, example, profile: str) -> dict:
+    """Which run made a report, when, from which model version and which commit (the results table reads it)."""
+    from ztdl_pipeline.core.provenance import git_commit
+
+    return {"run_id": context.run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "profile": profile,
+            "git_commit": git_commit(),
+            "model_data_version": data_versions(context, [["models", example.name]])[f"models/{example.name}"]}
+
+
+def _previous_export_metric(model_dir) -> float | None:
     from ztdl_pipeline.core import registry
 
-    entry = registry.current_entry(settings.data_dir() / "exports" / example.name)
-    if entry and entry.get("profile") == profile:
-        return entry.get("gate_metric")
-    return None
+    entry = registry.current_entry(model_dir)
+    return entry.get("gate_metric") if entry else None
 
 
-def _gate_decision(example, report: dict):
-    from ztdl_pipeline.core.gate import decide
+def _gate_decision(example, report: dict, model_dir):
+    """The gate on a report: baseline, threshold, and the export currently published under this profile
+    (`model_dir` is the profile's export folder, so the comparison never crosses profiles)."""
+    from ztdl_pipeline.core.gate import baseline_of, decide
     from ztdl_pipeline.core.report import lookup_metric
 
     split, metric = example.primary
-    profile = report["profile"]
-    return decide(f"{split}/{metric}", lookup_metric(report, split, metric), example.gate_threshold(profile),
-                  previous=_previous_export_metric(example, profile))
+    return decide(f"{split}/{metric}", lookup_metric(report, split, metric),
+                  example.gate_threshold(report["profile"]), baseline=baseline_of(report, split, metric),
+                  previous=_previous_export_metric(model_dir))
 
 
 def export_gate_check(example) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["reports", example.name]), name="export_gate", blocking=True,
-                    description="the model clears its threshold (book value − tolerance) and is no worse "
-                                "than the current export; a failure blocks the export")
-    def _gate(report: dict) -> dg.AssetCheckResult:
-        decision = _gate_decision(example, report)
+                    description="the model beats its trivial baseline, clears its threshold (book value − "
+                                "tolerance) and is no worse than the current export; a failure blocks the export")
+    def _gate(storage: Storage, report: dict) -> dg.AssetCheckResult:
+        decision = _gate_decision(example, report, storage.folder("exports", example.name))
         return dg.AssetCheckResult(passed=decision.passed, metadata={
             "metric": decision.metric, "value": decision.value if decision.value is not None else float("nan"),
-            "threshold": decision.threshold,
+            "threshold": decision.threshold, "rule": decision.bar,
+            "baseline": decision.baseline if decision.baseline is not None else float("nan"),
             "previous_export": decision.previous if decision.previous is not None else float("nan"),
             "reasons": json.dumps(decision.reasons)})
 
@@ -414,16 +472,15 @@ def export_gate_check(example) -> dg.AssetChecksDefinition:
 
 
 def export_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
-    @dg.asset(key=["exports", example.name],
-              ins={"trained": dg.AssetIn(["models", example.name]),
-                   "features": dg.AssetIn(["features", example.dataset]),
-                   "raw": dg.AssetIn(["raw", _raw_name(example)]),
-                   "report": dg.AssetIn(["reports", example.name])},
-              group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
-              code_version=CODE_VERSION,
-              description=f"{example.title} as a versioned SavedModel taking raw values (TF Serving layout)")
-    def _export(context: dg.AssetExecutionContext, trained, features: family.features_type, raw: pd.DataFrame,
-                report: dict) -> dg.Output[dict]:
+    @versioned_asset(example, family.builder_ref(example), key=["exports", example.name],
+                     ins={"trained": dg.AssetIn(["models", example.name]),
+                          "features": dg.AssetIn(["features", example.dataset]),
+                          "raw": dg.AssetIn(["raw", _raw_name(example)]),
+                          "report": dg.AssetIn(["reports", example.name])},
+                     group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
+                     description=f"{example.title} as a versioned SavedModel taking raw values (TF Serving layout)")
+    def _export(context: dg.AssetExecutionContext, storage: Storage, trained, features: family.features_type,
+                raw: pd.DataFrame, report: dict) -> dg.Output[dict]:
         from ztdl_pipeline.core import export
 
         data = family.view(example, features)
@@ -434,23 +491,36 @@ def export_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefi
             difference = family.verify(staged, example, trained, data, raw, signature)
             return signature, difference, {"outputs": family.outputs(data)}
 
-        return publish_gated_export(context, example, report, write_and_verify)
+        return publish_gated_export(context, storage, example, report, write_and_verify)
 
     return _export
 
 
-def publish_gated_export(context: dg.AssetExecutionContext, example, report: dict,
+def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, example, report: dict,
                          write_and_verify: Callable[[Any], tuple[dict, float, dict]]) -> dg.Output[dict]:
     """What every exports/<x> asset does: re-apply the gate (the blocking check stops a run, this also covers a
-    lone export), write the SavedModel into a staging folder and verify it there (`write_and_verify(staged)`
-    -> (input signature, max difference vs Keras, extra registry fields)), publish it as the next integer
-    version (never overwriting one) and record it in registry.json."""
+    lone export); if the current export was built from this very model version, publish nothing and say so;
+    else write the SavedModel into a staging folder and verify it there (`write_and_verify(staged)` ->
+    (input signature, max difference vs Keras, extra registry fields)), publish it as the next integer version
+    (never overwriting one) and record it in registry.json. Everything lives under the run profile's root,
+    so a fast run never publishes where the book profile's exports are served from."""
     from ztdl_pipeline.core import export, registry
+    from ztdl_pipeline.core.provenance import git_commit
 
-    decision = _gate_decision(example, report)
+    model_dir = storage.folder("exports", example.name)
+    decision = _gate_decision(example, report, model_dir)
     if not decision.passed:
         raise dg.Failure(f"exports/{example.name}: not exported — " + "; ".join(decision.reasons))
-    model_dir = settings.data_dir() / "exports" / example.name
+    upstream = data_versions(context, [["raw", _raw_name(example)], ["features", example.dataset],
+                                       ["models", example.name]])
+    current = registry.current_entry(model_dir)
+    model_key = f"models/{example.name}"
+    if current and upstream[model_key] and current.get("upstream_data_versions", {}).get(model_key) == upstream[model_key]:
+        context.log.info(f"exports/{example.name}: unchanged, version {current['version']} was built from this "
+                         f"model version ({upstream[model_key][:12]}); nothing published")
+        return dg.Output({"model": example.name, **current}, metadata={
+            "version": current["version"], "published": f"unchanged, version {current['version']}",
+            "path": dg.MetadataValue.path(current["path"]), "gate_metric": decision.value or 0.0})
     staged = export.staging_dir(model_dir)
     try:
         start = time.perf_counter()
@@ -465,17 +535,17 @@ def publish_gated_export(context: dg.AssetExecutionContext, example, report: dic
                       for name, spec in signature.items()},
         "signature_name": served["signature_name"], "method_name": served["method_name"],
         "output_signature": served["outputs"], **extra,
-        "gate_metric": decision.value, "gate": f"{decision.metric} ≥ {decision.threshold:.4f}",
+        "gate_metric": decision.value, "gate": decision.bar, "gate_baseline": decision.baseline,
         "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
                     for s in ("train", "test", "all") if s in report},
-        "profile": report["profile"], "run_id": context.run_id,
+        "profile": report["profile"], "run_id": context.run_id, "git_commit": git_commit(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "upstream_data_versions": _data_versions(context, example),
+        "upstream_data_versions": upstream,
     }
     registry.record(model_dir, version, entry)
     record = {"model": example.name, "version": version, **entry}
     return dg.Output(record, metadata={
-        "version": version, "path": dg.MetadataValue.path(str(path)),
+        "version": version, "published": f"new version {version}", "path": dg.MetadataValue.path(str(path)),
         "max_abs_difference_vs_keras": difference, "export_seconds": round(time.perf_counter() - start, 2),
         "signature": json.dumps(signature), "gate_metric": decision.value or 0.0,
         **{k: v for k, v in extra.items() if isinstance(v, str | int | float)}})
@@ -495,10 +565,10 @@ def _raw_name(example) -> str:
     return getattr(example, "raw_dataset", "") or example.dataset
 
 
-def _data_versions(context: dg.AssetExecutionContext, example) -> dict[str, str]:
-    """The data versions of the upstream materializations this export was built from."""
+def data_versions(context: dg.AssetExecutionContext, keys: list[list[str]]) -> dict[str, str]:
+    """The data versions of the latest materializations of `keys` (this run's, for assets it materialized)."""
     versions = {}
-    for key in (["raw", _raw_name(example)], ["features", example.dataset], ["models", example.name]):
+    for key in keys:
         asset_key = dg.AssetKey(key)
         record = context.instance.get_latest_data_version_record(asset_key)
         event = record.asset_event if record else None

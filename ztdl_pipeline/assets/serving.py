@@ -29,7 +29,8 @@ FILE_DATASETS = list(RECIPES)
 raw_assets = [factory.raw_file_asset(datasets.get(name), GROUP) for name in FILE_DATASETS]
 features_assets = [factory.features_asset(name, recipe, GROUP, description)
                    for name, (recipe, description) in RECIPES.items()]
-features_checks = [check for name in RECIPES for check in factory.features_checks(name, min_rows=1000)]
+features_checks = [check for name, (recipe, _) in RECIPES.items()
+                   for check in factory.features_checks(name, min_rows=1000, classified=recipe.classes is not None)]
 
 
 class WifiConfig(TrainingConfig):

@@ -110,7 +110,8 @@ RECIPES: dict[str, tuple[TabularRecipe, str]] = {
 
 features_assets = [factory.features_asset(name, recipe, GROUP, description)
                    for name, (recipe, description) in RECIPES.items()]
-features_checks = [check for name in RECIPES for check in factory.features_checks(name, min_rows=40)]
+features_checks = [check for name, (recipe, _) in RECIPES.items()
+                   for check in factory.features_checks(name, min_rows=40, classified=recipe.classes is not None)]
 
 # ------------------------------------------------------------------ models (book settings as defaults)
 
@@ -330,22 +331,21 @@ class BanknotesSweepConfig(dg.Config):
     lr_epochs: int = 10
     batch_sizes: list[int] = [1, 4, 16, 32, 64, 128]
     batch_epochs: int = 20
-    profile: str | None = None
     fast_epochs: int = 2
 
 
-@dg.asset(key=["reports", "banknotes_sweeps"], ins={"features": dg.AssetIn(["features", "banknotes"])},
-          group_name=GROUP, io_manager_key="report_io", kinds={"keras", "markdown"}, pool="gpu",
-          code_version=factory.CODE_VERSION,
-          description="ch5: banknotes logistic regression swept over learning rates and batch sizes, one report")
+@factory.versioned_asset(
+    key=["reports", "banknotes_sweeps"], ins={"features": dg.AssetIn(["features", "banknotes"])},
+    group_name=GROUP, io_manager_key="report_io", kinds={"keras", "markdown"}, pool="gpu",
+    description="ch5: banknotes logistic regression swept over learning rates and batch sizes, one report")
 def banknotes_sweeps(context: dg.AssetExecutionContext, config: BanknotesSweepConfig,
-                     compute: factory.TensorFlowCompute, features: pd.DataFrame) -> dg.Output[dict]:
+                     compute: factory.TensorFlowCompute, storage: factory.Storage,
+                     features: pd.DataFrame) -> dg.Output[dict]:
     compute.setup()
-    from ztdl_pipeline import settings
     from ztdl_pipeline.core import plots, tabular
     from ztdl_pipeline.core.report import markdown_table, render, write_report_folder
 
-    profile = settings.resolve_profile(config.profile)
+    profile = storage.run_profile()
     fast = profile == "fast"
     base = tabular.Hyper(epochs=min(config.lr_epochs, config.fast_epochs) if fast else config.lr_epochs,
                          batch_size=16, optimizer="sgd", learning_rate=0.01, profile=profile)
@@ -380,7 +380,7 @@ def banknotes_sweeps(context: dg.AssetExecutionContext, config: BanknotesSweepCo
     ]
     images = {"learning_rate_accuracy": plots.sweep_curves(by_lr, "accuracy", "train accuracy by learning rate"),
               "batch_size_accuracy": plots.sweep_curves(by_batch, "accuracy", "train accuracy by batch size")}
-    folder = settings.data_dir() / "reports" / "banknotes_sweeps"
+    folder = storage.folder("reports", "banknotes_sweeps")
     write_report_folder(folder, render("ch5 banknotes sweeps", sections, images, embed=False), images)
     result = {"profile": profile, "learning_rate": by_lr, "batch_size": by_batch}
     metadata = {f"lr_{k}_final_accuracy": v["accuracy"][-1] for k, v in by_lr.items()}

@@ -17,9 +17,9 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from ztdl_pipeline import datasets, settings
+from ztdl_pipeline import datasets
 from ztdl_pipeline.assets import factory
-from ztdl_pipeline.assets.factory import CODE_VERSION, TrainingConfig
+from ztdl_pipeline.assets.factory import TrainingConfig
 from ztdl_pipeline.core.report import BookNumber as B
 from ztdl_pipeline.core.specs import TabularExample
 from ztdl_pipeline.resources.compute import TensorFlowCompute
@@ -39,15 +39,13 @@ class TextExample(TabularExample):
 
 
 class RawTextConfig(dg.Config):
-    profile: str | None = None  # book | fast; unset: $ZTDL_PROFILE
     fast_per_folder: int = 200  # IMDB under the fast profile: first n reviews of each train/test × pos/neg
 
 
-def _read(name: str, path, config: RawTextConfig) -> pd.DataFrame:
+def _read(name: str, path, config: RawTextConfig, fast: bool) -> pd.DataFrame:
     from ztdl_pipeline.core import text as T
 
     if name == "imdb":
-        fast = settings.resolve_profile(config.profile) == "fast"
         return T.read_imdb_archive(path, per_folder=config.fast_per_folder if fast else None)
     return {"sms_spam": T.read_sms_spam, "movie_reviews": T.read_movie_reviews, "names": T.read_names,
             "imdb_word_index": T.read_word_index}[name](path)
@@ -56,12 +54,11 @@ def _read(name: str, path, config: RawTextConfig) -> pd.DataFrame:
 def raw_text_asset(name: str) -> dg.AssetsDefinition:
     entry = datasets.get(name)
 
-    @dg.asset(key=["raw", name], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
-              code_version=CODE_VERSION, description=f"{entry.filename}: {entry.description}")
-    def _raw(context: dg.AssetExecutionContext, config: RawTextConfig,
+    @factory.versioned_asset(key=["raw", name], group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"}, description=f"{entry.filename}: {entry.description}")
+    def _raw(context: dg.AssetExecutionContext, config: RawTextConfig, storage: factory.Storage,
              data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
         path, digest, origin = data_source.fetch(entry, log=context.log)
-        frame = _read(name, path, config)
+        frame = _read(name, path, config, _fast(storage))
         metadata: dict[str, Any] = {
             "rows": len(frame), "columns": list(map(str, frame.columns)), "sha256": digest,
             "source_file": dg.MetadataValue.path(str(path)), "fetched_from": origin,
@@ -94,19 +91,19 @@ raw_assets = [raw_text_asset(name) for name in RAW]
 
 
 class TextFeaturesConfig(dg.Config):
-    profile: str | None = None
     fast_rows: int = 1200  # rows kept (stratified on the label) under the fast profile; 0: all
     seed: int = 0
 
 
-def _fast(config) -> bool:
-    return settings.resolve_profile(config.profile) == "fast"
+def _fast(storage: factory.Storage) -> bool:
+    """Whether the run is a fast-profile (sub-sampled) run."""
+    return storage.run_profile() == "fast"
 
 
 def _asset(key: str, ins: dict[str, str], description: str, kinds=("pyarrow", "parquet")):
-    return dg.asset(key=key.split("/"), ins={k: dg.AssetIn(v.split("/")) for k, v in ins.items()},
-                    group_name=GROUP, io_manager_key="parquet_io", kinds=set(kinds), code_version=CODE_VERSION,
-                    description=description)
+    return factory.versioned_asset(key=key.split("/"), ins={k: dg.AssetIn(v.split("/")) for k, v in ins.items()},
+                                   group_name=GROUP, io_manager_key="parquet_io", kinds=set(kinds),
+                                   description=description)
 
 
 def _table_metadata(table: pa.Table) -> dict[str, Any]:
@@ -129,10 +126,10 @@ def _frame_metadata(frame: pd.DataFrame) -> dict[str, Any]:
 @_asset("features/sms_spam_text", {"raw": "raw/sms_spam"},
         "SMS messages: text, tokens (the book's Keras Tokenizer rules), label spam, the book's split "
         "(train_test_split random_state 0, 25 % test; fast profile: 1,200 messages)", kinds=("pandas", "parquet"))
-def sms_spam_text(config: TextFeaturesConfig, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+def sms_spam_text(config: TextFeaturesConfig, storage: factory.Storage, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     from ztdl_pipeline.core import text as T
 
-    frame = T.subsample(raw, config.fast_rows if _fast(config) else None, config.seed, by="spam")
+    frame = T.subsample(raw, config.fast_rows if _fast(storage) else None, config.seed, by="spam")
     out = T.text_frame(frame["message"], frame["spam"], T.book_split(len(frame)))
     out.attrs = {"classes": ["ham", "spam"], "source": "raw/sms_spam"}
     return dg.Output(out, metadata=_frame_metadata(out))
@@ -179,11 +176,11 @@ class MovieReviewsConfig(TextFeaturesConfig):
         "Rotten Tomatoes reviews without vote 'none' (14,049): text, tokens, label (LabelEncoder: fresh 0, "
         "rotten 1), the book's split (random_state 0, 25 % test; fast profile: 1,500 reviews)",
         kinds=("pandas", "parquet"))
-def movie_reviews_text(config: MovieReviewsConfig, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
+def movie_reviews_text(config: MovieReviewsConfig, storage: factory.Storage, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
     from ztdl_pipeline.core import text as T
 
     frame, classes = T.movie_reviews_frame(raw)
-    if _fast(config):
+    if _fast(storage):
         frame = T.subsample(frame, config.fast_rows, config.seed, by="label")
         frame["split"] = T.book_split(len(frame))
     out = T.text_frame(frame["review"], frame["label"], frame["split"])
@@ -310,18 +307,17 @@ def movie_reviews_tfidf(config: TfidfConfig, text: pd.DataFrame) -> dg.Output[pa
 
 class NamesConfig(dg.Config):
     maxlen: int = 3
-    profile: str | None = None
     fast_names: int = 1000  # names used under the fast profile (every 8th name, so all letters stay)
 
 
 @_asset("features/names_windows", {"raw": "raw/names"},
         "ch8: 3-character windows of the lower-cased names (+ '\\n') and the next character as label; "
         "28 characters, ids in sorted order ('\\n' 0, '-' 1, 'a' 2 …): 32,016 windows")
-def names_windows(config: NamesConfig, raw: pd.DataFrame) -> dg.Output[pa.Table]:
+def names_windows(config: NamesConfig, storage: factory.Storage, raw: pd.DataFrame) -> dg.Output[pa.Table]:
     from ztdl_pipeline.core import text as T
 
     names = raw["name"].tolist()
-    if _fast(config) and config.fast_names and len(names) > config.fast_names:
+    if _fast(storage) and config.fast_names and len(names) > config.fast_names:
         names = names[::max(1, len(names) // config.fast_names)][:config.fast_names]
     x, y, chars = T.name_windows(names, config.maxlen)
     texts = ["".join(chars[i] for i in row) for row in x]
@@ -399,6 +395,8 @@ def _core():
 
 class TextFamily(factory.Family):
     """Text examples: pyarrow feature tables (sparse or fixed-size lists); exports take raw strings."""
+
+    builder_module = "ztdl_pipeline.core.text_models"
 
     features_type = pa.Table
 
@@ -538,23 +536,21 @@ class VocabSweepConfig(dg.Config):
     epochs: int = 20
     batch_size: int = 32
     seed: int = 42
-    profile: str | None = None
     fast_sizes: list[int] = [3, 30, 300, 3000]
     fast_epochs: int = 2
 
 
-@dg.asset(key=["reports", "sms_vocab_sweep"], ins={"text": dg.AssetIn(["features", "sms_spam_text"])},
+@factory.versioned_asset(key=["reports", "sms_vocab_sweep"], ins={"text": dg.AssetIn(["features", "sms_spam_text"])},
           group_name=GROUP, io_manager_key="report_io", kinds={"keras", "markdown"}, pool="gpu",
-          code_version=CODE_VERSION,
           description="ch8 exercise 1: CountVectorizer vocabulary size vs train/test accuracy of the logistic "
                       "regression on SMS spam (log-x plot with the 0.866 baseline)")
 def sms_vocab_sweep(context: dg.AssetExecutionContext, config: VocabSweepConfig, compute: TensorFlowCompute,
-                    text: pd.DataFrame) -> dg.Output[dict]:
+                    storage: factory.Storage, text: pd.DataFrame) -> dg.Output[dict]:
     compute.setup()
     from ztdl_pipeline.core import text_models as TM
     from ztdl_pipeline.core.report import markdown_table, render, write_report_folder
 
-    fast = _fast(config)
+    fast = _fast(storage)
     sizes, epochs = (config.fast_sizes, min(config.epochs, config.fast_epochs)) if fast else (config.sizes,
                                                                                              config.epochs)
     points = TM.vocab_sweep(text, sizes, epochs, config.batch_size, config.seed, compute.seed_everything)
@@ -568,7 +564,7 @@ def sms_vocab_sweep(context: dg.AssetExecutionContext, config: VocabSweepConfig,
         ("Settings", f"Profile {'fast' if fast else 'book'}: {epochs} epochs per size, batch {config.batch_size}; "
                      "CountVectorizer(stop_words='english') fitted on the train split (as the solution does)."),
         ("Source", "book sol.ch8.ex1_sms_vocab_size_sweep (L22788–22927)")]
-    folder = settings.data_dir() / "reports" / "sms_vocab_sweep"
+    folder = storage.folder("reports", "sms_vocab_sweep")
     write_report_folder(folder, render("ch8 exercise 1: vocabulary size sweep", sections, images, False), images)
     return dg.Output({"profile": "fast" if fast else "book", "epochs": epochs, "points": points,
                       "baseline": baseline}, metadata={

@@ -100,8 +100,8 @@ def _table_metadata(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def window_features_asset(name: str, raw_name: str, recipe: SeriesRecipe) -> dg.AssetsDefinition:
-    @dg.asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", raw_name])}, group_name=GROUP,
-              io_manager_key="parquet_io", kinds={"pandas", "parquet"}, code_version=factory.CODE_VERSION,
+    @factory.versioned_asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", raw_name])}, group_name=GROUP,
+              io_manager_key="parquet_io", kinds={"pandas", "parquet"},
               description=f"raw/{raw_name} as windows of {recipe.window} (target {recipe.start_lag} step(s) after the "
                           f"window), split at {recipe.split_date}, scaling fitted on train — {recipe.note}")
     def _features(raw: pd.DataFrame) -> dg.Output[pa.Table]:
@@ -113,9 +113,8 @@ def window_features_asset(name: str, raw_name: str, recipe: SeriesRecipe) -> dg.
     return _features
 
 
-@dg.asset(key=["features", "sequence_classification"], ins={"raw": dg.AssetIn(["raw", "sequence_classification"])},
+@factory.versioned_asset(key=["features", "sequence_classification"], ins={"raw": dg.AssetIn(["raw", "sequence_classification"])},
           group_name=GROUP, io_manager_key="parquet_io", kinds={"pandas", "parquet"},
-          code_version=factory.CODE_VERSION,
           description="ch7: 200-step curves as a fixed-size-list column, the book's engineered std and std_diff, "
                       "anomaly label; train_test_split(test_size=0.25, random_state=0)")
 def sequence_features(raw: pd.DataFrame) -> dg.Output[pa.Table]:
@@ -206,6 +205,8 @@ features_checks += _window_checks("sequence_classification", None)
 class SeriesFamily(factory.Family):
     """Window tables in, core/sequence_models.py steps (Keras is imported only when a step runs)."""
 
+    builder_module = "ztdl_pipeline.core.sequence_models"
+
     features_type = pa.Table
     metadata_splits = ("train", "test", "naive_test", "test_stateless")
 
@@ -251,8 +252,8 @@ class SequenceTrainingConfig(TrainingConfig):
     fast_test_windows: int = 744  # fast profile: judge on the first N test windows (a month of hours)
     steps_per_execution: int = 1  # speed only (stateful batch-1 training): the same updates, fewer calls
 
-    def resolve(self) -> ts.SequenceHyper:
-        base = super().resolve()
+    def resolve(self, profile: str) -> ts.SequenceHyper:
+        base = super().resolve(profile)
         fast = base.profile == "fast"
         if fast:  # a smoke run trains one seed
             base = replace(base, restarts=1)

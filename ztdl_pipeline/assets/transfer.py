@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from ztdl_pipeline import datasets, settings
 from ztdl_pipeline.assets import factory
-from ztdl_pipeline.assets.factory import CODE_VERSION, TrainingConfig
+from ztdl_pipeline.assets.factory import TrainingConfig
 from ztdl_pipeline.core.report import BookNumber as B
 from ztdl_pipeline.core.specs import TabularExample
 from ztdl_pipeline.resources.compute import TensorFlowCompute
@@ -44,8 +44,8 @@ class TransferExample(TabularExample):
 # ------------------------------------------------------------------ raw
 
 
-@dg.asset(key=["raw", "imagenet_class_index"], group_name=GROUP, io_manager_key="parquet_io",
-          kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+@factory.versioned_asset(key=["raw", "imagenet_class_index"], group_name=GROUP, io_manager_key="parquet_io",
+          kinds={"pandas", "parquet"},
           description="keras_models/imagenet_class_index.json (byte-identical to Keras'): index, wnid, name of "
                       "the 1000 ImageNet classes")
 def imagenet_class_index(context: dg.AssetExecutionContext, data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
@@ -76,15 +76,14 @@ class SportsImagesConfig(dg.Config):
     per_class: int = 0  # 0: every URL; >0: at most this many per class and split (first ones)
     fast_per_class: int = 10  # per_class under the fast profile
     url_prefix: str | None = None  # replace the canonical host (SPORTS_HOST) by this one, e.g. a local copy
-    profile: str | None = None
 
 
-@dg.asset(key=["raw", "sports_images"], group_name=GROUP, io_manager_key="parquet_io",
-          kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+@factory.versioned_asset(key=["raw", "sports_images"], group_name=GROUP, io_manager_key="parquet_io",
+          kinds={"pandas", "parquet"},
           description="ch11 sports pictures (Beach volleyball, Cross-country skiing, Formula racing) downloaded "
                       "from sports.csv's URLs into data/raw/sports_images/<split>/<class>/ (bounded concurrency, "
                       "retries, per-image tolerance, each image decoded to validate it); needs network")
-def sports_images(context: dg.AssetExecutionContext, config: SportsImagesConfig,
+def sports_images(context: dg.AssetExecutionContext, config: SportsImagesConfig, storage: factory.Storage,
                   data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
     from pathlib import Path
 
@@ -92,7 +91,7 @@ def sports_images(context: dg.AssetExecutionContext, config: SportsImagesConfig,
     from ztdl_pipeline.core.images import stratified_split
     from ztdl_pipeline.core.schema import read_csv_checked
 
-    profile = settings.resolve_profile(config.profile)
+    profile = storage.run_profile()
     if config.split == "stratified":
         entry = datasets.get("sports")
         path, digest, _ = data_source.fetch(entry, log=context.log)
@@ -168,7 +167,6 @@ class BottleneckConfig(dg.Config):
     fast_train: int = 24  # images kept per split under the fast profile (class-stratified); 0: all
     fast_test: int = 12
     seed: int = 0
-    profile: str | None = None
 
 
 def mirror_folder_index(data_source: DatasetSource, name: str, log) -> pd.DataFrame:
@@ -182,7 +180,7 @@ def mirror_folder_index(data_source: DatasetSource, name: str, log) -> pd.DataFr
 
 
 def _compute_bottlenecks(context, config: BottleneckConfig, compute: TensorFlowCompute,
-                         pretrained: PretrainedModels, raw: pd.DataFrame, name: str) -> dg.Output[pa.Table]:
+                         pretrained: PretrainedModels, raw: pd.DataFrame, name: str, profile: str) -> dg.Output[pa.Table]:
     device = compute.setup()
     import numpy as np
 
@@ -194,7 +192,6 @@ def _compute_bottlenecks(context, config: BottleneckConfig, compute: TensorFlowC
     index = raw[raw.split.isin(I.SPLITS)].reset_index(drop=True)
     if index.empty:
         raise dg.Failure(f"raw/{raw_name} lists no pictures in train/ or test/")
-    profile = settings.resolve_profile(config.profile)
     fast = profile == "fast"
     size = config.fast_image_size if fast else config.image_size
     classes = sorted(index.class_name.unique())
@@ -226,23 +223,24 @@ def _compute_bottlenecks(context, config: BottleneckConfig, compute: TensorFlowC
 def bottleneck_asset(name: str) -> dg.AssetsDefinition:
     raw_name = IMAGE_SETS[name]
     spec = dict(key=["features", f"{name}_bottlenecks"], group_name=GROUP, io_manager_key="parquet_io",
-                kinds={"tensorflow", "pyarrow", "parquet"}, pool="gpu", code_version=CODE_VERSION,
+                kinds={"tensorflow", "pyarrow", "parquet"}, pool="gpu",
                 description=f"Xception bottlenecks of raw/{raw_name}: preprocess_input + global average pooling, "
                             "one 2048-float vector per picture (fixed-size list) with label, class, split and file; "
                             "computed in batches through tf.data (read, decode, resize, batch, prefetch)")
     if raw_name in datasets.FOLDERS:  # a vision-group folder: a dependency, read through the data source
-        @dg.asset(deps=[dg.AssetKey(["raw", raw_name])], **spec)
+        @factory.versioned_asset(deps=[dg.AssetKey(["raw", raw_name])], **spec)
         def _from_folder(context: dg.AssetExecutionContext, config: BottleneckConfig, compute: TensorFlowCompute,
-                         pretrained: PretrainedModels, data_source: DatasetSource) -> dg.Output[pa.Table]:
+                         pretrained: PretrainedModels, data_source: DatasetSource,
+                         storage: factory.Storage) -> dg.Output[pa.Table]:
             raw = mirror_folder_index(data_source, raw_name, context.log)
-            return _compute_bottlenecks(context, config, compute, pretrained, raw, name)
+            return _compute_bottlenecks(context, config, compute, pretrained, raw, name, storage.run_profile())
 
         return _from_folder
 
-    @dg.asset(ins={"raw": dg.AssetIn(["raw", raw_name])}, **spec)
+    @factory.versioned_asset(ins={"raw": dg.AssetIn(["raw", raw_name])}, **spec)
     def _from_raw(context: dg.AssetExecutionContext, config: BottleneckConfig, compute: TensorFlowCompute,
-                  pretrained: PretrainedModels, raw: pd.DataFrame) -> dg.Output[pa.Table]:
-        return _compute_bottlenecks(context, config, compute, pretrained, raw, name)
+                  pretrained: PretrainedModels, storage: factory.Storage, raw: pd.DataFrame) -> dg.Output[pa.Table]:
+        return _compute_bottlenecks(context, config, compute, pretrained, raw, name, storage.run_profile())
 
     return _from_raw
 
@@ -390,17 +388,16 @@ def _base_for(pretrained: PretrainedModels, features: pa.Table, context):
 
 
 def head_model_asset(name: str, example: TransferExample) -> dg.AssetsDefinition:
-    @dg.asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
+    @factory.versioned_asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
               group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
-              code_version=CODE_VERSION,
               description=f"{example.title}: Dropout .5, Dense 16 relu, Dropout .5, softmax trained on the "
                           "bottleneck vectors, saved joined to Xception as one model of raw pixels")
     def _head(context: dg.AssetExecutionContext, config: HeadConfig, compute: TensorFlowCompute,
-              pretrained: PretrainedModels, features: pa.Table) -> dg.Output:
+              pretrained: PretrainedModels, storage: factory.Storage, features: pa.Table) -> dg.Output:
         device = compute.setup()
         from ztdl_pipeline.core import transfer as T
 
-        hyper = config.resolve()
+        hyper = config.resolve(storage.run_profile())
         compute.seed_everything(hyper.seed)
         head, result = T.train_head(features, hyper, jit_compile=compute.jit_compile,
                                     on_epoch_end=_log_epochs(context, hyper.epochs))
@@ -409,7 +406,8 @@ def head_model_asset(name: str, example: TransferExample) -> dg.AssetsDefinition
         info = T.trained_info("head", example, hyper, head, features, result,
                               {"device": device, "details": {"head parameters": int(head.count_params())}})
         trained = T.make_trained(model, result["history"], info)
-        return dg.Output(trained, metadata={
+        version = factory.model_data_version(context, [["features", example.dataset]], hyper, device)
+        return dg.Output(trained, data_version=dg.DataVersion(version), metadata={
             **{f"final_{k}": float(v[-1]) for k, v in result["history"].items()}, "epochs": hyper.epochs,
             "profile": hyper.profile, "head_params": float(head.count_params()),
             "training_seconds": result["seconds"], "samples_per_second": result["samples_per_second"] or 0.0,
@@ -419,12 +417,12 @@ def head_model_asset(name: str, example: TransferExample) -> dg.AssetsDefinition
 
 
 def _train_image_model(context, config, compute: TensorFlowCompute, pretrained: PretrainedModels,
-                       features: pa.Table, start, example: TransferExample, kind: str) -> dg.Output:
+                       features: pa.Table, start, example: TransferExample, kind: str, profile: str) -> dg.Output:
     device = compute.setup()
     from ztdl_pipeline.core import transfer as T
     from ztdl_pipeline.core.models import make_optimizer
 
-    hyper = config.resolve()
+    hyper = config.resolve(profile)
     fast = hyper.profile == "fast"
     steps = min(config.steps_per_epoch, config.fast_steps_per_epoch) if fast else config.steps_per_epoch
     if fast:
@@ -445,7 +443,9 @@ def _train_image_model(context, config, compute: TensorFlowCompute, pretrained: 
                                optimizer=optimizer, method=attrs["resize"], jit_compile=compute.jit_compile,
                                on_epoch_end=_log_epochs(context, hyper.epochs))
     info = T.trained_info(kind, example, hyper, model, features, result, {"device": device, "details": details})
-    return dg.Output(T.make_trained(model, result["history"], info), metadata={
+    inputs = [["features", example.dataset]] + ([] if start is None else [["models", f"{example.dataset.removesuffix('_bottlenecks')}_transfer_end_to_end"]])
+    version = factory.model_data_version(context, inputs, hyper, device)
+    return dg.Output(T.make_trained(model, result["history"], info), data_version=dg.DataVersion(version), metadata={
         **{f"final_{k}": float(v[-1]) for k, v in result["history"].items()}, "epochs": hyper.epochs,
         "steps_per_epoch": float(steps), "batch_size": float(hyper.batch_size), "profile": hyper.profile,
         "trainable_params": float(info["trainable_params"]), "training_seconds": result["seconds"],
@@ -453,24 +453,24 @@ def _train_image_model(context, config, compute: TensorFlowCompute, pretrained: 
 
 
 def end_to_end_asset(name: str, example: TransferExample) -> dg.AssetsDefinition:
-    @dg.asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
-              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
-              code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
+    @factory.versioned_asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset])},
+              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu", description=f"{example.title} — {example.source}")
     def _end_to_end(context: dg.AssetExecutionContext, config: EndToEndConfig, compute: TensorFlowCompute,
-                    pretrained: PretrainedModels, features: pa.Table) -> dg.Output:
-        return _train_image_model(context, config, compute, pretrained, features, None, example, "end_to_end")
+                    pretrained: PretrainedModels, storage: factory.Storage, features: pa.Table) -> dg.Output:
+        return _train_image_model(context, config, compute, pretrained, features, None, example, "end_to_end",
+                                  storage.run_profile())
 
     return _end_to_end
 
 
 def fine_tune_asset(name: str, example: TransferExample) -> dg.AssetsDefinition:
-    @dg.asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset]),
+    @factory.versioned_asset(key=["models", example.name], ins={"features": dg.AssetIn(["features", example.dataset]),
                                                  "start": dg.AssetIn(["models", f"{name}_transfer_end_to_end"])},
-              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
-              code_version=CODE_VERSION, description=f"{example.title} — {example.source}")
+              group_name=GROUP, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu", description=f"{example.title} — {example.source}")
     def _fine_tuned(context: dg.AssetExecutionContext, config: FineTuneConfig, compute: TensorFlowCompute,
-                    pretrained: PretrainedModels, features: pa.Table, start) -> dg.Output:
-        return _train_image_model(context, config, compute, pretrained, features, start, example, "fine_tuned")
+                    pretrained: PretrainedModels, storage: factory.Storage, features: pa.Table, start) -> dg.Output:
+        return _train_image_model(context, config, compute, pretrained, features, start, example, "fine_tuned",
+                                  storage.run_profile())
 
     return _fine_tuned
 
@@ -482,15 +482,15 @@ def export_asset(example: TransferExample) -> dg.AssetsDefinition:
     """exports/<x>: factory.export_asset's gate, staging, verification and registry, with the two-endpoint
     SavedModel (core/transfer.write_export) instead of the single named-input one."""
 
-    @dg.asset(key=["exports", example.name],
+    @factory.versioned_asset(key=["exports", example.name],
               ins={"trained": dg.AssetIn(["models", example.name]),
                    "features": dg.AssetIn(["features", example.dataset]),
                    "report": dg.AssetIn(["reports", example.name])},
               group_name=GROUP, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
-              code_version=CODE_VERSION,
               description=f"{example.title} as one versioned SavedModel: serving_default takes raw image bytes "
                           "(JPEG/PNG, decoded and resized in the graph), serve_pixels uint8 pixels")
-    def _export(context: dg.AssetExecutionContext, trained, features: pa.Table, report: dict) -> dg.Output[dict]:
+    def _export(context: dg.AssetExecutionContext, storage: factory.Storage, trained, features: pa.Table,
+                report: dict) -> dg.Output[dict]:
         from ztdl_pipeline.core import registry
         from ztdl_pipeline.core import transfer as T
 
@@ -502,7 +502,7 @@ def export_asset(example: TransferExample) -> dg.AssetsDefinition:
                 "other_signatures": {"serve_pixels": pixels["inputs"]}, "outputs": TRANSFER.outputs(features),
                 "weights": trained.info["weights"]["weights"], "image_size": trained.info["image_size"]}
 
-        return factory.publish_gated_export(context, example, report, write_and_verify)
+        return factory.publish_gated_export(context, storage, example, report, write_and_verify)
 
     return _export
 
@@ -528,10 +528,9 @@ def export_reload_check(example: TransferExample) -> dg.AssetChecksDefinition:
 # ------------------------------------------------------------------ reports: zero-shot, image search
 
 
-def _write_report(name: str, title: str, sections: list, images: dict, result: dict, metadata: dict) -> dg.Output:
+def _write_report(folder, title: str, sections: list, images: dict, result: dict, metadata: dict) -> dg.Output:
     from ztdl_pipeline.core.report import render, write_report_folder
 
-    folder = settings.data_dir() / "reports" / name
     write_report_folder(folder, render(title, sections, images, embed=False), images)
     return dg.Output(result, metadata={
         **metadata, "report": dg.MetadataValue.md(render(title, sections, images, embed=True)),
@@ -543,17 +542,15 @@ class ZeroShotConfig(dg.Config):
     dataset_images: int = 2  # plus the first test pictures of raw/male_female
     top: int = 5
     resize: str = "bilinear"
-    profile: str | None = None
 
 
-@dg.asset(key=["reports", "xception_zero_shot"],
+@factory.versioned_asset(key=["reports", "xception_zero_shot"],
           ins={"class_index": dg.AssetIn(["raw", "imagenet_class_index"])}, deps=[dg.AssetKey(["raw", "male_female"])],
           group_name=GROUP, io_manager_key="report_io", kinds={"keras", "markdown"}, pool="gpu",
-          code_version=CODE_VERSION,
           description="ch11.xception_imagenet_predict: Xception with its ImageNet top (299×299), top-5 classes of a "
                       "few photos (decode_predictions with imagenet_class_index.json)")
 def xception_zero_shot(context: dg.AssetExecutionContext, config: ZeroShotConfig, compute: TensorFlowCompute,
-                       pretrained: PretrainedModels, data_source: DatasetSource,
+                       pretrained: PretrainedModels, data_source: DatasetSource, storage: factory.Storage,
                        class_index: pd.DataFrame) -> dg.Output[dict]:
     compute.setup()
     import numpy as np
@@ -564,7 +561,7 @@ def xception_zero_shot(context: dg.AssetExecutionContext, config: ZeroShotConfig
     from ztdl_pipeline.core.imagenet import top_k
     from ztdl_pipeline.core.report import markdown_table
 
-    profile = settings.resolve_profile(config.profile)
+    profile = storage.run_profile()
     files = [str(data_source.fetch(datasets.get(p), log=context.log)[0]) for p in config.photos]
     pictures = mirror_folder_index(data_source, "male_female", context.log)
     test = pictures[pictures.split == "test"].sort_values("relative")
@@ -592,7 +589,7 @@ def xception_zero_shot(context: dg.AssetExecutionContext, config: ZeroShotConfig
                      f"{weights['params']:,}; profile {profile}."),
         ("Source", "book ch11.xception_imagenet_predict (L15145–15758), sol.ch11.ex1")]
     result = {"profile": profile, "weights": weights, "predictions": {Path(f).name: r for f, r in zip(files, ranked)}}
-    return _write_report("xception_zero_shot", "ch11 Xception zero-shot predictions", sections, {"predictions": grid},
+    return _write_report(storage.folder("reports", "xception_zero_shot"), "ch11 Xception zero-shot predictions", sections, {"predictions": grid},
                          result, {"pictures": float(len(files)), "params": float(weights["params"]),
                                   "weights": weights["weights"], "profile": profile,
                                   **{f"top1 {Path(f).name}": r[0]["name"] for f, r in zip(files, ranked)}})
@@ -605,11 +602,12 @@ class ImageSearchConfig(dg.Config):
 
 
 def image_search_asset(name: str) -> dg.AssetsDefinition:
-    @dg.asset(key=["reports", f"{name}_image_search"], ins={"features": dg.AssetIn(["features", f"{name}_bottlenecks"])},
-              group_name=GROUP, io_manager_key="report_io", kinds={"numpy", "markdown"}, code_version=CODE_VERSION,
+    @factory.versioned_asset(key=["reports", f"{name}_image_search"], ins={"features": dg.AssetIn(["features", f"{name}_bottlenecks"])},
+              group_name=GROUP, io_manager_key="report_io", kinds={"numpy", "markdown"},
               description=f"ch11.sports_image_search on {name}: a cosine nearest-neighbour index over the bottleneck "
                           "vectors (data/indexes/), query pictures with their k nearest neighbours, precision@k by class")
-    def _search(context: dg.AssetExecutionContext, config: ImageSearchConfig, features: pa.Table) -> dg.Output[dict]:
+    def _search(context: dg.AssetExecutionContext, config: ImageSearchConfig, storage: factory.Storage,
+                features: pa.Table) -> dg.Output[dict]:
         from pathlib import Path
 
         import numpy as np
@@ -623,7 +621,7 @@ def image_search_asset(name: str) -> dg.AssetsDefinition:
         classes = attrs["classes"]
         rows = features.select(["label", "class_name", "split", "file"]).to_pandas()
         index = CosineIndex.build(T.vectors_of(features), rows)
-        saved = index.save(settings.data_dir() / "indexes" / f"{name}_image_search")
+        saved = index.save(storage.folder("indexes", f"{name}_image_search"))
         labels = rows.label.to_numpy()
         precision = precision_at_k(index, labels, config.k)
         queries = np.concatenate([np.flatnonzero(labels == c)[:config.queries_per_class] for c in range(len(classes))])
@@ -656,7 +654,7 @@ def image_search_asset(name: str) -> dg.AssetsDefinition:
                   "queries": [{"row": int(q), "neighbours": [int(n) for n in found], "similarity": [float(s) for s in sims]}
                               for q, found, sims in zip(queries, neighbours, similarity)],
                   "index": saved, "weights": attrs["weights"]["weights"], "profile": attrs["profile"]}
-        return _write_report(f"{name}_image_search", f"ch11 image search: {name}", sections, {"neighbours": grid}, result, {
+        return _write_report(storage.folder("reports", f"{name}_image_search"), f"ch11 image search: {name}", sections, {"neighbours": grid}, result, {
             f"precision_at_{precision['k']}": precision["overall"],
             **{f"precision_at_{precision['k']} {c}": v for c, v in per_class.items()},
             "indexed_images": float(len(labels)), "index_folder": dg.MetadataValue.path(str(Path(saved["vectors"]).parent)),

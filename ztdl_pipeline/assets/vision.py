@@ -16,9 +16,9 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from ztdl_pipeline import datasets, settings
+from ztdl_pipeline import datasets
 from ztdl_pipeline.assets import factory
-from ztdl_pipeline.assets.factory import CODE_VERSION, TrainingConfig
+from ztdl_pipeline.assets.factory import TrainingConfig
 from ztdl_pipeline.core.report import BookNumber as B
 from ztdl_pipeline.core.specs import TabularExample as Example
 from ztdl_pipeline.datasets import DatasetFile, DatasetFolder
@@ -54,8 +54,8 @@ def raw_source_asset(entry: DatasetFile | DatasetFolder) -> dg.AssetsDefinition:
     manifest's or the archive's) is the data version."""
     folder = isinstance(entry, DatasetFolder)
 
-    @dg.asset(key=["raw", entry.name], group_name=GROUP, io_manager_key="parquet_io",
-              kinds={"pandas", "parquet"}, code_version=CODE_VERSION,
+    @factory.versioned_asset(key=["raw", entry.name], group_name=GROUP, io_manager_key="parquet_io",
+              kinds={"pandas", "parquet"},
               description=f"{entry.folder + '/' if folder else entry.filename}: {entry.description}")
     def _raw(context: dg.AssetExecutionContext, config: SourceConfig,
              data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
@@ -88,7 +88,6 @@ raw_assets = [raw_source_asset(datasets.get(name))
 
 
 class ImageFeaturesConfig(dg.Config):
-    profile: str | None = None  # book | fast; unset: $ZTDL_PROFILE, default book
     fast_train: int = 2000  # images kept per split under the fast profile (class-stratified); 0: all
     fast_test: int = 500
     seed: int = 0
@@ -110,14 +109,15 @@ def image_features_asset(name: str, reader: str, description: str,
                          config_cls: type[ImageFeaturesConfig]) -> dg.AssetsDefinition:
     """features/<name>: the images as a pyarrow Table (uint8 tensor column, label, split) in parquet."""
 
-    @dg.asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", name])}, group_name=GROUP,
-              io_manager_key="parquet_io", kinds={"pyarrow", "parquet"}, code_version=CODE_VERSION,
+    @factory.versioned_asset(key=["features", name], ins={"raw": dg.AssetIn(["raw", name])}, group_name=GROUP,
+              io_manager_key="parquet_io", kinds={"pyarrow", "parquet"},
               description=description)
-    def _features(config: config_cls, raw: pd.DataFrame) -> dg.Output[pa.Table]:  # type: ignore[valid-type]
+    def _features(config: config_cls, storage: factory.Storage,  # type: ignore[valid-type]
+                  raw: pd.DataFrame) -> dg.Output[pa.Table]:
         from ztdl_pipeline.core import images
 
         images.verify_files(raw, f"raw/{name}")
-        profile = settings.resolve_profile(config.profile)
+        profile = storage.run_profile()
         limits = {"train": config.fast_train, "test": config.fast_test} if profile == "fast" else {}
         options = {"size": config.image_size, "resample": config.resample} if reader == "folder" else {}
         pixels, labels, splits, attrs = getattr(images, f"read_{reader}")(raw, limits, config.seed, **options)
@@ -205,6 +205,8 @@ def _vision_core():
 class VisionFamily(factory.Family):
     """Image examples: features are pyarrow Tables of uint8 tensors; the exported model takes raw pixels."""
 
+    builder_module = "ztdl_pipeline.core.vision_models"
+
     features_type = pa.Table
 
     def train(self, example, features, hyper, **kwargs):
@@ -242,10 +244,10 @@ class VisionConfig(TrainingConfig):
     validation: str = "split"  # split: Keras' last validation_split of the train rows; test: the test split
     fast_steps_per_epoch: int = 4  # cap on steps_per_epoch under the fast profile
 
-    def resolve(self):
+    def resolve(self, profile: str):
         from ztdl_pipeline.core.vision_models import VisionHyper
 
-        hyper = super().resolve()
+        hyper = super().resolve(profile)
         steps = self.steps_per_epoch
         if hyper.profile == "fast" and steps:
             steps = min(steps, self.fast_steps_per_epoch)
@@ -384,25 +386,23 @@ def _chapter_asset(name: str, upstream: str, description: str, pool: str | None 
     """reports/<name>: one report over many training runs, reading one upstream asset (its layer names
     the argument: features or raw)."""
     layer = upstream.split("/")[0]
-    return dg.asset(key=["reports", name], ins={layer: dg.AssetIn(upstream.split("/"))}, group_name=GROUP,
-                    io_manager_key="report_io", kinds={"keras", "markdown"}, pool=pool,
-                    code_version=CODE_VERSION, description=description)
+    return factory.versioned_asset(key=["reports", name], ins={layer: dg.AssetIn(upstream.split("/"))},
+                                   group_name=GROUP, io_manager_key="report_io", kinds={"keras", "markdown"},
+                                   pool=pool, description=description)
 
 
-def _chapter_report(name: str, title: str, sections: list, images: dict, result: dict,
+def _chapter_report(folder, title: str, sections: list, images: dict, result: dict,
                     metadata: dict) -> dg.Output[dict]:
-    """Write data/reports/<name>/ (report.md, PNGs; metrics.json by the IO manager); show it in the UI."""
+    """Write <folder> = reports/<name>/ (report.md, PNGs; metrics.json by the IO manager); show it in the UI."""
     from ztdl_pipeline.core.report import render, write_report_folder
 
-    folder = settings.data_dir() / "reports" / name
     write_report_folder(folder, render(title, sections, images, embed=False), images)
     return dg.Output(result, metadata={
         **metadata, "report": dg.MetadataValue.md(render(title, sections, images, embed=True)),
         "report_folder": dg.MetadataValue.path(str(folder))})
 
 
-def _profile_epochs(config, epochs: int) -> tuple[str, bool, int]:
-    profile = settings.resolve_profile(config.profile)
+def _profile_epochs(config, epochs: int, profile: str) -> tuple[str, bool, int]:
     fast = profile == "fast"
     return profile, fast, min(epochs, config.fast_epochs) if fast else epochs
 
@@ -412,7 +412,6 @@ class LearningCurveConfig(dg.Config):
     epochs: int = 100
     batch_size: int = 32
     seed: int = 42
-    profile: str | None = None
     fast_epochs: int = 5
 
 
@@ -420,14 +419,14 @@ class LearningCurveConfig(dg.Config):
                 "ch10: the small digits network trained on 10 % … 90 % of the train split, scored on the "
                 "test set")
 def digits_learning_curve(context: dg.AssetExecutionContext, config: LearningCurveConfig,
-                          compute: TensorFlowCompute, features: pa.Table) -> dg.Output[dict]:
+                          compute: TensorFlowCompute, storage: factory.Storage, features: pa.Table) -> dg.Output[dict]:
     compute.setup()
     from ztdl_pipeline.core import images as I
     from ztdl_pipeline.core import vision_models as V
     from ztdl_pipeline.core.report import markdown_table
     from ztdl_pipeline.core.specs import Hyper
 
-    profile, _, epochs = _profile_epochs(config, config.epochs)
+    profile, _, epochs = _profile_epochs(config, config.epochs, storage.run_profile())
     example = next(e for e, _ in EXAMPLES if e.name == "digits_small_fc")
     hyper = Hyper(epochs=epochs, batch_size=config.batch_size, optimizer="adam", learning_rate=0.001)
     train_xy, test_xy = I.split_arrays(features, "train"), I.split_arrays(features, "test")
@@ -448,7 +447,7 @@ def digits_learning_curve(context: dg.AssetExecutionContext, config: LearningCur
                       "train_test_split(train_size=n, random_state=0), as the book's.")),
         ("Source", "book ch10.digits_learning_curve (L13742–13891)")]
     images = {"learning_curve": V.learning_curve_plot(points, "digits: accuracy vs training images")}
-    return _chapter_report("digits_learning_curve", "ch10 digits learning curve", sections, images,
+    return _chapter_report(storage.folder("reports", "digits_learning_curve"), "ch10 digits learning curve", sections, images,
                            {"profile": profile, "epochs": epochs, "points": points},
                            {f"test_accuracy_{p['train_size']}": p["test_accuracy"] for p in points})
 
@@ -463,7 +462,6 @@ class DigitsImprovementsConfig(dg.Config):
     batch_norm_batch_size: int = 32
     augmentation_steps_per_epoch: int = 5  # fit_generator(steps_per_epoch=5) with batches of 256
     seed: int = 42
-    profile: str | None = None
     fast_epochs: int = 2
     fast_repeats: int = 1
     fast_images: int = 400  # training digits used under the fast profile (the test split stays whole)
@@ -481,7 +479,7 @@ _IMPROVEMENTS_BOOK = (
                 "ch10: the 3×1024 base model and its L2 / dropout / max-norm / batch-norm / augmentation "
                 "variants, repeated runs, mean ± std of train and test accuracy")
 def digits_improvements(context: dg.AssetExecutionContext, config: DigitsImprovementsConfig,
-                        compute: TensorFlowCompute, features: pa.Table) -> dg.Output[dict]:
+                        compute: TensorFlowCompute, storage: factory.Storage, features: pa.Table) -> dg.Output[dict]:
     compute.setup()
     import numpy as np
 
@@ -490,7 +488,7 @@ def digits_improvements(context: dg.AssetExecutionContext, config: DigitsImprove
     from ztdl_pipeline.core.report import markdown_table
     from ztdl_pipeline.core.training import compile_model
 
-    profile, fast, _ = _profile_epochs(config, config.epochs)
+    profile, fast, _ = _profile_epochs(config, config.epochs, storage.run_profile())
     train_xy, test_xy = I.split_arrays(features, "train"), I.split_arrays(features, "test")
     if fast:
         train_xy = (train_xy[0][:config.fast_images], train_xy[1][:config.fast_images])
@@ -539,7 +537,7 @@ def digits_improvements(context: dg.AssetExecutionContext, config: DigitsImprove
     for name, r in results.items():
         metadata[f"{name}_test_mean"] = float(np.mean(r["final_test"]))
         metadata[f"{name}_train_mean"] = float(np.mean(r["final_train"]))
-    return _chapter_report("digits_improvements", "ch10 digits: regularization, batch norm, augmentation",
+    return _chapter_report(storage.folder("reports", "digits_improvements"), "ch10 digits: regularization, batch norm, augmentation",
                            sections, images, {"profile": profile, "variants": results}, metadata)
 
 
@@ -558,7 +556,7 @@ class SquirrelConfig(dg.Config):
 
 @_chapter_asset("squirrel_augmentation", "raw/generator",
                 "ch10: 16 random augmentations of the generator/ squirrel picture at 128×128", pool=None)
-def squirrel_augmentation(config: SquirrelConfig, compute: TensorFlowCompute,
+def squirrel_augmentation(config: SquirrelConfig, compute: TensorFlowCompute, storage: factory.Storage,
                           raw: pd.DataFrame) -> dg.Output[dict]:
     compute.setup()
     from ztdl_pipeline.core import images as I
@@ -578,7 +576,7 @@ def squirrel_augmentation(config: SquirrelConfig, compute: TensorFlowCompute,
                    "images belonging to 1 classes.\").")),
         ("Augmentation", f"{json.dumps(augmentation)}; {changed:.1%} of the pixels differ from the original"),
         ("Source", "book ch10.squirrel_augmentation_demo (L14508–14590)")]
-    return _chapter_report("squirrel_augmentation", "ch10 augmentation demo", sections, images,
+    return _chapter_report(storage.folder("reports", "squirrel_augmentation"), "ch10 augmentation demo", sections, images,
                            {"images": len(raw), "classes": classes, "augmentation": augmentation,
                             "count": len(samples), "changed_pixel_share": changed},
                            {"changed_pixel_share": changed, "augmented_images": len(samples)})
@@ -595,7 +593,6 @@ class GpuChapterConfig(dg.Config):
     optimizer: str = "rmsprop"
     devices: list[str] = []  # empty: cpu:0, and gpu:0 when TensorFlow sees a GPU
     seed: int = 42
-    profile: str | None = None
     fast_epochs: int = 1
     fast_images: int = 512
     fast_batch_size: int = 128
@@ -612,14 +609,14 @@ _DEVICES_NOTES = (
                 "ch9: the CIFAR-10 CNN trained on the CPU, on a GPU if there is one, and data-parallel "
                 "(MirroredStrategy) over several devices: seconds per epoch and images per second")
 def cifar10_cpu_vs_gpu(context: dg.AssetExecutionContext, config: GpuChapterConfig,
-                       compute: TensorFlowCompute, features: pa.Table) -> dg.Output[dict]:
+                       compute: TensorFlowCompute, storage: factory.Storage, features: pa.Table) -> dg.Output[dict]:
     device = compute.setup()
     from ztdl_pipeline.core import vision_models as V
     from ztdl_pipeline.core.images import split_arrays
     from ztdl_pipeline.core.report import markdown_table
     from ztdl_pipeline.core.training import compile_model
 
-    profile, fast, epochs = _profile_epochs(config, config.epochs)
+    profile, fast, epochs = _profile_epochs(config, config.epochs, storage.run_profile())
     x, y = split_arrays(features, "train")  # the book times the 50,000 training images
     batch = min(config.batch_size, config.fast_batch_size) if fast else config.batch_size
     if fast:
@@ -655,7 +652,7 @@ def cifar10_cpu_vs_gpu(context: dg.AssetExecutionContext, config: GpuChapterConf
                 ("Notes", measured + _DEVICES_NOTES),
                 ("Source", "book ch9.cifar10_cpu_vs_gpu, cifar10_multi_gpu_data_parallel (L13084–13371)")]
     book_rows = [{"device": n, "epoch_seconds": list(e), "total_seconds": t} for n, e, t in BOOK_DEVICES]
-    return _chapter_report("cifar10_cpu_vs_gpu", "ch9 CIFAR-10: CPU vs GPU vs several devices", sections, {},
+    return _chapter_report(storage.folder("reports", "cifar10_cpu_vs_gpu"), "ch9 CIFAR-10: CPU vs GPU vs several devices", sections, {},
                            {"profile": profile, "images": len(x), "epochs": epochs, "rows": rows,
                             "book": book_rows, "compute": device},
                            {f"{r['device']} images/s": r["images_per_second_last_epoch"] for r in rows})

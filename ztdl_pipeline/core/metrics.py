@@ -74,3 +74,49 @@ def majority_baseline(labels: np.ndarray) -> float:
     """Accuracy of always predicting the most frequent class: the floor any classifier must beat."""
     counts = np.bincount(np.asarray(labels).reshape(-1).astype("int64"))
     return float(counts.max() / counts.sum())
+
+
+# ---------------------------------------------------------------- trivial predictors (the export gate's baselines)
+
+
+def _label_vector(labels: np.ndarray) -> np.ndarray:
+    labels = np.asarray(labels)
+    return labels.argmax(axis=1) if labels.ndim > 1 else labels.reshape(-1)
+
+
+def majority_class(train_labels: np.ndarray) -> Any:
+    """The most frequent label of the train split (ties: the smallest label); one-hot rows are argmaxed."""
+    values, counts = np.unique(_label_vector(train_labels), return_counts=True)
+    if not len(values):
+        raise ValueError("no train labels: the majority class is undefined")
+    label = values[int(np.argmax(counts))]
+    return label.item() if hasattr(label, "item") else label
+
+
+def majority_accuracy(train_labels: np.ndarray, split_labels: np.ndarray) -> float:
+    """Accuracy on `split_labels` of always predicting the train split's most frequent class. On another
+    split it can be below that split's own majority share: it is what a model that learned nothing scores."""
+    split = _label_vector(split_labels)
+    return float(np.mean(split == majority_class(train_labels))) if len(split) else float("nan")
+
+
+def majority_rule(train_labels: np.ndarray, classes: Sequence[Any] | None = None, what: str = "class") -> str:
+    """The baseline rule in words, naming the class when its index falls in `classes`."""
+    label = majority_class(train_labels)
+    name = classes[label] if classes is not None and isinstance(label, int) and 0 <= label < len(classes) else label
+    return f"always the train split's most frequent {what} ({name!r})"
+
+
+def mean_predictor_metrics(train_targets: np.ndarray, split_targets: np.ndarray) -> dict[str, float]:
+    """R², MSE and MAE on `split_targets` of always predicting the mean of the train targets (same
+    definitions as `regression_metrics`, without the row count)."""
+    mean = float(np.mean(np.asarray(train_targets, dtype=np.float64)))
+    split = np.asarray(split_targets, dtype=np.float64).reshape(-1)
+    scores = regression_metrics(split, np.full(len(split), mean))
+    return {k: v for k, v in scores.items() if k != "n"}
+
+
+def baseline_scores(scores: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, float]:
+    """The float metrics of a trivial predictor's score dict (row counts and nested sections dropped)."""
+    return {k: float(v) for k, v in scores.items()
+            if (names is None or k in names) and isinstance(v, float)}

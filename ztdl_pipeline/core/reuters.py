@@ -235,12 +235,15 @@ def evaluate(example, trained, features: pa.Table) -> dict[str, Any]:
     from sklearn.metrics import precision_recall_fscore_support
 
     from ztdl_pipeline.core import metrics as M
+    from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
     from ztdl_pipeline.core.metrics import crossentropy
 
     out: dict[str, Any] = {"task": "multiclass", "profile": trained.info["hyper"]["profile"],
                            "embedding": trained.info["embedding"], "frozen": trained.info["frozen"]}
+    out[BASELINES], train_y = {}, split_arrays(features, "train")[1]
     for split in ("train", "test"):
         x, y = split_arrays(features, split)
+        out[BASELINES][split] = {"accuracy": M.majority_accuracy(train_y, y)}
         output = predict(trained.model, x)
         predicted = M.predicted_labels(output)
         # macro averages over the topics present in the split (several of the 46 have a handful of wires)
@@ -250,7 +253,8 @@ def evaluate(example, trained, features: pa.Table) -> dict[str, Any]:
                       "recall": float(recall), "f1": float(f1), "n": int(len(y)),
                       "loss": crossentropy(y, output), "topics": int(len(np.unique(y)))}
     out["overfitting"] = {"train_minus_test_accuracy": out["train"]["accuracy"] - out["test"]["accuracy"]}
-    out["baseline"] = {"accuracy": M.majority_baseline(split_arrays(features, "train")[1])}
+    out["baseline"] = {"accuracy": M.majority_baseline(train_y)}
+    out[BASELINE_RULE] = M.majority_rule(train_y, what="topic")
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     out["curves"] = trained.history
     return out

@@ -26,6 +26,7 @@ from sklearn.metrics import log_loss
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import plots
 from ztdl_pipeline.core.export import agreement, load_and_predict
+from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 from ztdl_pipeline.core.timeseries import (
@@ -314,18 +315,26 @@ def evaluate(example: SequenceExample, trained: TrainedModel, frame: pd.DataFram
     class and the 'same direction as the last step' rule (classifiers); the last training epoch."""
     data = view(frame, example)
     attrs = data.attrs
-    out: dict[str, Any] = {"task": attrs["task"], "profile": trained.info["hyper"]["profile"]}
+    out: dict[str, Any] = {"task": attrs["task"], "profile": trained.info["hyper"]["profile"], BASELINES: {}}
     for split in ("train", "test"):
         result = forecasts(trained, data, split)
+        if split == "train":
+            train_y = result["y"]  # the train rows the model learned from (their majority class)
         if attrs["task"] == "regression":
             out[split] = _forecast_metrics(result["y"], result["pred"], attrs)
             naive = _forecast_metrics(result["y"], result["naive"], attrs)
             out[f"naive_{split}"] = naive
             out[split]["skill_vs_naive"] = 1.0 - out[split]["mse"] / naive["mse"] if naive["mse"] else 0.0
+            out[BASELINES][split] = M.baseline_scores(naive)
         else:
             out[split] = M.classification_metrics(result["y"], result["pred"], attrs["classes"])
             out[split]["loss"] = float(log_loss(result["y"], result["pred"], labels=[0, 1]))
             out[f"naive_{split}"] = {"accuracy": _naive_accuracy(result["x"], result["y"], attrs)}
+            out[BASELINES][split] = {"accuracy": out[f"naive_{split}"]["accuracy"] if attrs["kind"] == "windows"
+                                     else M.majority_accuracy(train_y, result["y"])}
+    out[BASELINE_RULE] = ("repeat the last observed value" if attrs["task"] == "regression" else
+                          "the same direction as the last observed change" if attrs["kind"] == "windows" else
+                          M.majority_rule(train_y, attrs["classes"]))
     if example.stateful:
         rows = _rows(data, "test", trained.info["hyper"])
         x, y = serving_windows(model_inputs(rows), targets(rows, scaled=False), example.serving_window)

@@ -16,6 +16,7 @@ import pandas as pd
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import plots
 from ztdl_pipeline.core.features import SPLIT_COLUMN, scaling_vectors, xy
+from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.models import BUILDERS, make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 from ztdl_pipeline.core.specs import Hyper, TabularExample
@@ -137,7 +138,28 @@ def evaluate(example: TabularExample, trained: TrainedModel, frame: pd.DataFrame
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     if "cv" in trained.info:
         out["cv"] = dict(trained.info["cv"])
+    out.update(trivial_baselines(data, splits, "cv" in out))
     return out
+
+
+def trivial_baselines(data: pd.DataFrame, splits: Sequence[str], cv: bool) -> dict[str, Any]:
+    """What a trivial predictor scores per split (gate.BASELINES) and its rule (gate.BASELINE_RULE): the train
+    split's most frequent class, or the train mean of the target in original units; under CV, the same on all
+    rows."""
+    attrs = data.attrs
+    train_y = xy(data, "train", scale_target=False)[1]
+    targets = {split: xy(data, None if split == "all" else split, scale_target=False)[1] for split in splits}
+    if attrs["task"] == "regression":
+        scores = {split: M.mean_predictor_metrics(train_y, y) for split, y in targets.items()}
+        rule = f"the train mean of {attrs['target']} ({float(np.mean(train_y, dtype=np.float64)):.6g})"
+        cv_mean = M.mean_predictor_metrics(train_y, xy(data, None, scale_target=False)[1])["r2"]
+    else:
+        scores = {split: {"accuracy": M.majority_accuracy(train_y, y)} for split, y in targets.items()}
+        rule = M.majority_rule(train_y, attrs["classes"])
+        cv_mean = M.majority_accuracy(train_y, xy(data, None)[1])
+    if cv:
+        scores["cv"] = {"mean": cv_mean}
+    return {BASELINES: scores, BASELINE_RULE: rule}
 
 
 def report_images(example: TabularExample, trained: TrainedModel, frame: pd.DataFrame,

@@ -29,6 +29,7 @@ import numpy as np
 
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import text as T
+from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.training import TrainedModel, _EpochCallback, compile_model
 
@@ -155,15 +156,18 @@ def evaluate(example, trained: TrainedModel, table) -> dict[str, Any]:
     attrs = T.table_attrs(table)
     out: dict[str, Any] = {"task": "binary" if len(attrs["classes"]) == 2 else "multiclass",
                            "profile": trained.info["hyper"]["profile"]}
+    train_y = T.labels(table, "train")
+    out[BASELINES], out[BASELINE_RULE] = {}, M.majority_rule(train_y, attrs["classes"])
     for split in ("train", "test"):
         x, y = T.split_xy(table, split)
         if len(y) == 0:
             continue
         output = predict(trained.model, x)
         out[split] = {**M.classification_metrics(y, output, attrs["classes"]), "loss": M.crossentropy(y, output)}
+        out[BASELINES][split] = {"accuracy": M.majority_accuracy(train_y, y)}
     every = T.labels(table)
     out["all"] = {"baseline_accuracy": M.majority_baseline(every), "rows": float(len(every))}
-    out["baseline"] = {"accuracy": M.majority_baseline(T.labels(table, "train"))}
+    out["baseline"] = {"accuracy": M.majority_baseline(train_y)}
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     out["params"] = {"trainable": float(trained.info["trainable_params"])}
     if example.builder == "logreg" and attrs.get("vocabulary"):

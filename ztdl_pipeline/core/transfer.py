@@ -295,16 +295,19 @@ def predict(trained: TrainedModel, table: pa.Table, split: str) -> tuple[np.ndar
 
 def evaluate(example, trained: TrainedModel, table: pa.Table) -> dict[str, Any]:
     from ztdl_pipeline.core import metrics as M
-    from ztdl_pipeline.core.metrics import crossentropy
+    from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 
     classes = table_attrs(table)["classes"]
     out: dict[str, Any] = {"task": "binary" if len(classes) == 2 else "multiclass",
                            "profile": trained.info["hyper"]["profile"], "weights": trained.info["weights"]}
+    train_y = split_xy(table, "train")[1]
+    out[BASELINES], out[BASELINE_RULE] = {}, M.majority_rule(train_y, classes)
     for split in ("train", "test"):
         output, y = predict(trained, table, split)
         if len(y):
-            out[split] = {**M.classification_metrics(y, output, classes), "loss": crossentropy(y, output)}
-    out["baseline"] = {"accuracy": M.majority_baseline(split_xy(table, "train")[1])}
+            out[split] = {**M.classification_metrics(y, output, classes), "loss": M.crossentropy(y, output)}
+            out[BASELINES][split] = {"accuracy": M.majority_accuracy(train_y, y)}
+    out["baseline"] = {"accuracy": M.majority_baseline(train_y)}
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     return out
 

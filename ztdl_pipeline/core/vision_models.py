@@ -24,6 +24,7 @@ import numpy as np
 
 from ztdl_pipeline.core import images as I
 from ztdl_pipeline.core import metrics as M
+from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 from ztdl_pipeline.core.specs import Hyper, TabularExample
@@ -288,11 +289,14 @@ def evaluate(example: TabularExample, trained: TrainedModel, table, show: int = 
     attrs = I.table_attrs(table)
     hyper = trained.info["hyper"]
     out: dict[str, Any] = {"task": "binary" if len(attrs["classes"]) == 2 else "multiclass",
-                           "profile": hyper["profile"]}
+                           "profile": hyper["profile"], BASELINES: {}}
     for split in ("train", "test"):
         x, y = I.split_arrays(table, split)
         if split == "train" and hyper.get("train_limit"):
             x, y = x[:hyper["train_limit"]], y[:hyper["train_limit"]]
+        if split == "train":
+            train_y = y  # the majority class of the train rows the model learned from
+        out[BASELINES][split] = {"accuracy": M.majority_accuracy(train_y, y)}
         output = predict(trained.model, x)
         out[split] = {**M.classification_metrics(y, output, attrs["classes"]),
                       "loss": M.crossentropy(y, output)}
@@ -306,6 +310,7 @@ def evaluate(example: TabularExample, trained: TrainedModel, table, show: int = 
             out[split]["misclassified"] = [{"row": int(i), "true": int(y[i]), "predicted": int(predicted[i])}
                                            for i in shown]
     out["baseline"] = {"accuracy": M.majority_baseline(I.split_arrays(table, "train")[1])}
+    out[BASELINE_RULE] = M.majority_rule(train_y, attrs["classes"])
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     return out
 

@@ -28,6 +28,18 @@ class Storage(dg.ConfigurableResource):
         """The profile's storage root: <base> for book, <base>/<profile> otherwise."""
         return settings.profile_root(self.run_profile(), self.base_dir)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Tag the run with its profile and the code's commit: every run that stores anything passes here."""
+        from ztdl_pipeline.core.provenance import run_tags
+
+        run = context.dagster_run
+        if context.instance is None or run is None:
+            return
+        tags = run_tags(self.run_profile())
+        missing = {k: v for k, v in tags.items() if run.tags.get(k) != v}
+        if missing:
+            context.instance.add_run_tags(run.run_id, missing)
+
     def folder(self, layer: str, name: str) -> Path:
         """<root>/<layer>/<name>, e.g. reports/iris_softmax or exports/wifi_fc."""
         return self.root() / layer / name
