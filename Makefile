@@ -2,6 +2,7 @@
 #   make run       materialize the default selection (tabular + serving groups) at the book's settings
 #   make test      offline CPU test suite, fast profile
 #   make test-book book-settings runs compared with the book's numbers (slow)
+#   make results   docs/results.md: every example's book number next to ours, from the book-profile reports
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
 #   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
 #   make bench     benchmarks; results in bench/results/
@@ -20,7 +21,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test test-book dev serve bench lint clean home
+.PHONY: install run test test-book results dev serve bench lint clean home
 
 install: $(STAMP)
 
@@ -47,6 +48,10 @@ test: install
 
 test-book: install
 	$(BIN)/python -m pytest -q -ra -m book
+
+# docs/results.md from the book profile's reports under $(ZTDL_DATA_DIR) (default ./data): run the book profile first
+results: install
+	$(BIN)/python -m ztdl_pipeline.results --out docs/results.md
 
 dev: install home
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)

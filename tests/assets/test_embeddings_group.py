@@ -68,9 +68,11 @@ def embeddings_run(tmp_path_factory, mirror):
 
     base = tmp_path_factory.mktemp("embeddings")
     root = base / "data"
-    vocabularies = write_text_features(root)
-    glove_words = WORDS + FILLER[:20] + ["word40", "word41"]
-    E.write_glove_text(base / "glove.6B.50d.txt", glove_words, analogy_vectors(glove_words, dim=12))
+    vocabularies = write_text_features(root / "fast")  # the fast profile's storage root
+    glove_words = WORDS + FILLER[:20] + ["word40", "word41", "word42", "word43"]  # the topic words
+    # scaled ×4 so the frozen topic-word rows stand out from the random rows of missing words (uniform
+    # scaling keeps the analogy): a frozen embedding of unit vectors only learns the majority topic here
+    E.write_glove_text(base / "glove.6B.50d.txt", glove_words, 4 * analogy_vectors(glove_words, dim=12))
     with zipfile.ZipFile(base / "glove.6B.zip", "w") as archive:
         archive.write(base / "glove.6B.50d.txt", "glove.6B.50d.txt")
     npz, index = write_reuters_files(base)
@@ -80,7 +82,11 @@ def embeddings_run(tmp_path_factory, mirror):
         "raw__reuters": {"config": {"url": npz.as_uri(), "sha256": _sha256(npz), "word_index_url": index.as_uri()}},
         "features__reuters": {"config": reuters}, "features__reuters_vocabulary": {"config": reuters},
         "reports__embeddings_glove": {"config": {"n_viz": 30, "n_plot": 50}},
-        "models__reuters_lstm_random": {"config": {"embedding_dim": 16}},  # the book's 300: slower, same code
+        # the book's 300-d embedding is slower, same code; 2 fast epochs only learn the majority topic, which
+        # the gate rightly refuses to export, so the tests train long enough to learn the topic words
+        "models__reuters_lstm_random": {"config": {"embedding_dim": 16, "epochs": 12, "fast_epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_glove": {"config": {"epochs": 12, "fast_epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_word2vec": {"config": {"epochs": 12, "fast_epochs": 12, "batch_size": 16}},
     }}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
@@ -219,9 +225,10 @@ def test_plain_group_selection_on_the_mirror_still_gives_word2vec(tmp_path, mirr
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
     from ztdl_pipeline.resources import DatasetSource
 
-    root = tmp_path / "data"
+    base = tmp_path / "data"
+    root = base / "fast"
     write_text_features(root)
-    monkeypatch.setenv("ZTDL_DATA_DIR", str(root))
+    monkeypatch.setenv("ZTDL_DATA_DIR", str(base))
     monkeypatch.setenv("ZTDL_DATA_MIRROR", str(mirror))
     monkeypatch.setenv("ZTDL_PROFILE", "fast")
     offline = {**resources(), "data_source": DatasetSource(allow_download=False)}

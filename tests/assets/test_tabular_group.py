@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import report_metrics
 from ztdl_pipeline.assets.tabular import EXAMPLES, RECIPES
 from ztdl_pipeline.datasets import CATALOG
 
@@ -146,3 +147,24 @@ def test_titanic_export_imputes_missing_age_and_unknown_port(tabular_run):
     np.testing.assert_allclose(with_nan.sum(), 1.0, rtol=1e-5)
     assert not np.allclose(with_nan, with_median)  # the was-missing flag is a feature of its own
     assert np.isfinite(serve(30.0, "").sum())
+
+
+def test_results_table_agrees_with_the_reports(tabular_run, tmp_path):
+    """`python -m ztdl_pipeline.results` over the fast run: each tabular row carries its report's numbers."""
+    from ztdl_pipeline import results
+
+    _, root = tabular_run
+    out = results.write(root, tmp_path / "results.md")
+    heads, _ = results.rows(root)
+    text = out.read_text()
+    tabular = [r for r in heads if r.group == "tabular"]
+    assert tabular and all(r.ours is not None and r.profile == "fast" and r.run_id for r in tabular)
+    for row in tabular:
+        metrics = report_metrics(root, row.example)
+        split, metric = row.metric.split("/")
+        assert row.ours == metrics[split][metric]
+        assert row.baseline == metrics["baselines"][split][metric] == metrics["gate"]["baseline"]
+        assert row.threshold == metrics["gate"]["threshold"]
+        line = next(line for line in text.splitlines() if line.startswith(f"| `{row.example}` |"))
+        assert f"| {row.ours:.4f} |" in line and row.run_id[:8] in line
+    assert all(r.verdict == "not run here" for r in heads if r.group != "tabular")

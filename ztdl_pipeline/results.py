@@ -1,0 +1,76 @@
+"""`make results`: write docs/results.md, the table of every example's book number next to ours, from the
+reports under a storage root (default: the book profile's, $ZTDL_DATA_DIR or ./data).
+
+    python -m ztdl_pipeline.results [--root DATA_DIR] [--profile book|fast] [--out docs/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from ztdl_pipeline import settings
+from ztdl_pipeline.core import atomic
+from ztdl_pipeline.core.results import Row, headline_row, other_numbers, render
+
+
+def examples() -> list[tuple[str, Any]]:
+    """(group, card) of every example that has a model, report and gated export, in catalogue order."""
+    from ztdl_pipeline.assets import embeddings, serving, tabular, text, timeseries, transfer, vision
+
+    found: list[tuple[str, Any]] = []
+    for module in (tabular, serving, timeseries, vision, text):
+        found += [(module.GROUP, example) for example, _ in module.EXAMPLES]
+    found += [(embeddings.GROUP, example) for example in embeddings.REUTERS_EXAMPLES.values()]
+    found += [(transfer.GROUP, example) for chain in transfer.EXAMPLES.values() for example in chain.values()]
+    return found
+
+
+def read_metrics(root: Path, name: str) -> dict | None:
+    path = root / "reports" / name / "metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def rows(root: Path) -> tuple[list[Row], list[list[Any]]]:
+    heads, others = [], []
+    for group, example in examples():
+        metrics = read_metrics(root, example.name)
+        heads.append(headline_row(example, group, metrics))
+        others += other_numbers(example, metrics)
+    return heads, others
+
+
+def machine() -> str:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), "")
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores" + (f", {model}" if model else "")
+
+
+def write(root: Path, out: Path) -> Path:
+    heads, others = rows(root)
+    text = render(heads, others, root=str(root), machine=machine(), generated=time.strftime("%Y-%m-%d %H:%M %Z"))
+    return atomic.write_text(out, text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", default=None, help="storage root (default $ZTDL_DATA_DIR or ./data)")
+    parser.add_argument("--profile", default="book", help="whose reports: book (default) or fast")
+    parser.add_argument("--out", default="docs/results.md")
+    args = parser.parse_args(argv)
+    root = settings.profile_root(args.profile, args.root)
+    path = write(root, Path(args.out))
+    heads, _ = rows(root)
+    print(f"{path}: {sum(r.ours is not None for r in heads)} of {len(heads)} examples with a report under {root}")
+
+
+if __name__ == "__main__":
+    main()
