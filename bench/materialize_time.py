@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from ztdl_pipeline import settings  # noqa: E402
+
 RESULTS = REPO / "bench" / "results"
 BIN = Path(sys.executable).parent
 # what `make home` writes: no telemetry; the "gpu" pool runs one training step at a time across runs
@@ -212,7 +215,7 @@ def main() -> int:
     paid = first_training == BANKNOTES_STEPS[0]
     pipeline_steps = sum(by_name[s]["seconds"] for s in BANKNOTES_STEPS)
     model_step = by_name[BANKNOTES_STEPS[0]]["seconds"]
-    metrics_file = work / "data" / "reports" / "banknotes_logreg" / "metrics.json"
+    metrics_file = settings.profile_root(args.profile, work / "data") / "reports" / "banknotes_logreg" / "metrics.json"
     test_accuracy = json.loads(metrics_file.read_text())["test"]["accuracy"] if metrics_file.exists() else None
 
     result = {

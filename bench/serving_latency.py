@@ -197,7 +197,7 @@ def ensure_model(data_dir: Path | None, work: Path) -> Path:
     print("materializing the serving group (fast profile) ...", flush=True)
     subprocess.run([str(BIN / "dagster"), "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select",
                     "group:serving"], cwd=REPO, env=env, check=True, capture_output=True)
-    return root
+    return root / "fast"  # the fast profile's storage root
 
 
 def test_rows(root: Path, n: int = 200) -> list[list[float]]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import group_run
+from tests.conftest import assert_only_baseline_refusals, group_run, savedmodel_of
 from ztdl_pipeline.assets.text import EXAMPLES
 from ztdl_pipeline.core import text as T
 
@@ -25,12 +25,14 @@ def text_run(tmp_path_factory, mirror):
         yield result, root / "fast"
 
 
-def test_run_succeeds_and_every_check_passes(text_run):
-    result, _ = text_run
-    failures = [e.step_key for e in result.all_events if e.is_step_failure]
-    assert result.success, failures
-    evaluations = result.get_asset_check_evaluations()
-    assert evaluations and not [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+def test_every_check_passes_but_the_gates_of_models_no_better_than_the_majority_class(text_run):
+    """On the fast sub-samples some models only learn the majority class: their gates refuse them."""
+    result, root = text_run
+    refused = assert_only_baseline_refusals(result, [*EXPORTED, "names_char_lstm"])
+    failures = {e.step_key for e in result.all_events if e.is_step_failure}
+    assert failures == {f"reports__{name}_export_gate" for name in refused}, failures
+    for name in EXPORTED:
+        assert (root / "exports" / name / "1").is_dir() == (name not in refused), name
 
 
 def test_contract_tables(text_run):
@@ -68,18 +70,20 @@ def test_reports_compare_with_the_book(text_run):
     assert (root / "reports" / "sms_vocab_sweep" / "vocab_sweep.png").exists()
 
 
-def test_exports_classify_raw_strings(text_run):
+def test_exports_classify_raw_strings(text_run, tmp_path):
     import tensorflow as tf
 
+    from ztdl_pipeline.core.registry import savedmodel_signature
     from ztdl_pipeline.serving import registry
 
     _, root = text_run
     messages = ["WINNER!! You have won a FREE prize, call 09061701461 to claim now", "ok see you at home later"]
     for name in EXPORTED:
-        loaded = registry.load(name, root=root / "exports")
+        path = savedmodel_of(root, name, tmp_path)  # published, or built as the gated export would be
+        loaded = tf.saved_model.load(str(path))
         output = loaded.serve({"text": tf.constant(messages)}).numpy()
         assert output.shape == (2, 1) and np.all((output >= 0) & (output <= 1)), name
-        signature = registry.signature(name, root=root / "exports")
+        signature = savedmodel_signature(path)
         assert signature["inputs"]["text"]["dtype"] == "string", (name, signature)
     bow = registry.load("sms_bow", root=root / "exports")  # keep the loaded object alive while serving
     spam = bow.serve({"text": tf.constant(messages)}).numpy()

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import write_keras_weights_file
+from tests.conftest import assert_only_baseline_refusals, write_keras_weights_file
 from ztdl_pipeline.assets.transfer import EXAMPLES
 from ztdl_pipeline.resources.pretrained import WEIGHT_FILES, PretrainedModels
 
@@ -41,15 +41,35 @@ def _metadata(result, key: str) -> dict:
     return result.asset_materializations_for_node(key.replace("/", "__"))[0].metadata
 
 
-def test_run_succeeds_and_every_check_passes(transfer_run):
-    result, _ = transfer_run
-    failures = [e.step_key for e in result.all_events if e.is_step_failure]
-    assert result.success, failures
+def _savedmodel(root, name: str, workdir):
+    """The published version 1, or, where the gate refused the model (random Xception weights on a few dozen
+    pictures rarely beat the majority class), the SavedModel the export asset would have written."""
+    published = root / "exports" / name / "1"
+    if published.is_dir():
+        return published
+    import keras
+
+    from ztdl_pipeline.core import transfer as T
+
+    model = keras.models.load_model(root / "models" / name / "model.keras")
+    info = json.loads((root / "models" / name / "training.json").read_text())
+    T.write_export(model, workdir / name / "1", info["image_size"], info["resize"])
+    return workdir / name / "1"
+
+
+def test_every_check_passes_but_the_gates_of_models_no_better_than_chance(transfer_run):
+    result, root = transfer_run
+    refused = assert_only_baseline_refusals(result, NAMES)
+    failures = {e.step_key for e in result.all_events if e.is_step_failure}
+    assert failures == {f"reports__{name}_export_gate" for name in refused}, failures
+    for name in NAMES:
+        assert (root / "exports" / name / "1").is_dir() == (name not in refused), name
     evaluations = result.get_asset_check_evaluations()
     expected = [("features/male_female_bottlenecks", check) for check in ("label_balance", "row_counts",
                                                                          "schema_and_nulls")]
-    for name in NAMES:  # head, end-to-end and fine-tuned: each gated and exported
-        expected += [(f"exports/{name}", "savedmodel_matches_keras"), (f"reports/{name}", "export_gate")]
+    for name in NAMES:  # head, end-to-end and fine-tuned: each gated, and exported where the gate passed
+        if name not in refused:
+            expected += [(f"exports/{name}", "savedmodel_matches_keras"), (f"reports/{name}", "export_gate")]
     assert sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations if e.passed) == sorted(expected)
 
 
@@ -111,17 +131,20 @@ def test_zero_shot_report(transfer_run):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_export_serves_raw_bytes_through_the_registry(transfer_run, mirror, name):
+def test_export_serves_raw_bytes(transfer_run, mirror, name, tmp_path):
     import tensorflow as tf
 
+    from ztdl_pipeline.core.registry import savedmodel_signature
     from ztdl_pipeline.serving import registry
 
     _, root = transfer_run
-    assert registry.list_versions(name, root=root / "exports") == [1]
-    entry = registry.entry(name, root=root / "exports")
-    assert entry["signature"]["image_bytes"]["dtype"] == "string" and entry["weights"] == "random"
-    assert registry.signature(name, root=root / "exports")["inputs"]["image_bytes"]["dtype"] == "string"
-    model = registry.load(name, root=root / "exports")
+    path = _savedmodel(root, name, tmp_path)
+    if (root / "exports" / name / "1").is_dir():  # published: the registry describes it
+        assert registry.list_versions(name, root=root / "exports") == [1]
+        entry = registry.entry(name, root=root / "exports")
+        assert entry["signature"]["image_bytes"]["dtype"] == "string" and entry["weights"] == "random"
+    assert savedmodel_signature(path)["inputs"]["image_bytes"]["dtype"] == "string"
+    model = tf.saved_model.load(str(path))
     blobs = [p.read_bytes() for p in sorted((mirror / "male_female" / "test" / "1_male").iterdir())[:3]]
     probabilities = model.signatures["serving_default"](image_bytes=tf.constant(blobs))["output_0"].numpy()
     assert probabilities.shape == (3, 2)
@@ -154,7 +177,8 @@ def test_a_configured_weights_file_is_used_and_reports_carry_no_banner(tmp_path,
     write_keras_weights_file(weights, seed=5)
     pretrained = PretrainedModels(notop_weights_path=str(weights), verify_md5=False, allow_download=False)
     result = _materialize_chain(root, mirror, "fast", pretrained)
-    assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+    refused = assert_only_baseline_refusals(result, ["male_female_bottleneck_head"])
+    root = root / "fast"  # the fast profile's storage root
     from ztdl_pipeline.core import transfer as T
     from ztdl_pipeline.serving import registry
 
@@ -162,7 +186,10 @@ def test_a_configured_weights_file_is_used_and_reports_carry_no_banner(tmp_path,
     assert attrs["weights"]["weights"] == "imagenet" and attrs["weights"]["path"] == str(weights)
     for report in ("male_female_bottleneck_head", "male_female_image_search"):
         assert "RANDOM WEIGHTS" not in (root / "reports" / report / "report.md").read_text()
-    assert registry.entry("male_female_bottleneck_head", root=root / "exports")["weights"] == "imagenet"
+    report = json.loads((root / "reports" / "male_female_bottleneck_head" / "metrics.json").read_text())
+    assert report["weights"]["weights"] == "imagenet"
+    if not refused:
+        assert registry.entry("male_female_bottleneck_head", root=root / "exports")["weights"] == "imagenet"
 
 
 def test_book_profile_without_weights_fails_clearly_and_writes_nothing(tmp_path, mirror):
@@ -196,7 +223,8 @@ def test_sports_branch_from_downloaded_pictures(tmp_path, mirror):
             selection=dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in chain]),
             run_config={"ops": {"raw__sports_images": {"config": {"url_prefix": server.url, "fast_per_class": 4}}}},
             raise_on_error=False)
-    assert result.success, [e.step_key for e in result.all_events if e.is_step_failure]
+    refused = assert_only_baseline_refusals(result, ["sports_bottleneck_head"])
+    root = root / "fast"  # the fast profile's storage root
     from ztdl_pipeline.core import transfer as T
 
     attrs = T.table_attrs(pq.read_table(root / "features" / "sports_bottlenecks.parquet"))
@@ -206,4 +234,4 @@ def test_sports_branch_from_downloaded_pictures(tmp_path, mirror):
     assert report["test"]["n"] == 12 and len(report["test"]["confusion_matrix"]) == 3
     search = json.loads((root / "reports" / "sports_image_search" / "metrics.json").read_text())
     assert set(search["precision_per_class"]) == set(attrs["classes"])
-    assert (root / "exports" / "sports_bottleneck_head" / "1" / "saved_model.pb").is_file()
+    assert (root / "exports" / "sports_bottleneck_head" / "1" / "saved_model.pb").is_file() == (not refused)

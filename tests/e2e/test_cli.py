@@ -59,7 +59,7 @@ def cli_env(tmp_path_factory, mirror) -> dict[str, str]:
 def first_export(cli_env) -> dict:
     """`+key:"exports/iris_softmax"` materialized once; what was on disk right after, for later comparison."""
     proc = _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", f"+{EXPORT}")
-    data = Path(cli_env["ZTDL_DATA_DIR"])
+    data = Path(cli_env["ZTDL_DATA_DIR"]) / "fast"  # the fast profile's storage root
     model_dir = data / "exports" / "iris_softmax"
     registry = json.loads((model_dir / "registry.json").read_text()) if (model_dir / "registry.json").exists() else None
     v1 = model_dir / "1"
@@ -127,10 +127,17 @@ def test_launch_without_module_reads_pyproject(tmp_path, mirror):
     assert not (data / "features").exists()  # only the selection ran
 
 
-def test_second_export_adds_version_2_and_keeps_version_1(first_export, cli_env):
+def test_same_model_publishes_nothing_and_a_retrained_one_becomes_version_2(first_export, cli_env):
     model_dir = first_export["model_dir"]
     assert first_export["v1_files"], "the first export left no version 1"
-    _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", EXPORT)
+    # the export again, from the same model: nothing new is published
+    proc = _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", EXPORT)
+    assert "unchanged, version 1" in proc.stdout + proc.stderr
+    assert sorted(p.name for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()) == ["1"]
+    # the model retrained with other settings (iris reaches the same accuracy either way), then the export
+    config = {"ops": {"models__iris_softmax": {"config": {"learning_rate": 0.05}}}}
+    _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select",
+             'key:"models/iris_softmax" or key:"reports/iris_softmax" or ' + EXPORT, "--config-json", json.dumps(config))
     assert sorted(p.name for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()) == ["1", "2"]
     assert (model_dir / "2" / "saved_model.pb").is_file()
     v1 = model_dir / "1"
@@ -142,6 +149,8 @@ def test_second_export_adds_version_2_and_keeps_version_1(first_export, cli_env)
     assert registry["versions"]["1"] == first_export["registry"]["versions"]["1"]
     assert registry["versions"]["2"]["path"] == str(model_dir / "2")
     assert registry["versions"]["2"]["run_id"] != registry["versions"]["1"]["run_id"]
+    models = {v: registry["versions"][v]["upstream_data_versions"]["models/iris_softmax"] for v in ("1", "2")}
+    assert models["1"] != models["2"]
     assert not list(model_dir.glob(".staging-*")), "a staging folder was left behind"
 
 
@@ -177,7 +186,7 @@ def test_cli_materializes_a_text_classifier_that_takes_raw_strings(tmp_path, mir
 
     env = _cli_env(tmp_path / "home", tmp_path / "data", mirror)
     _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", '+key:"exports/sms_bow"')
-    model_dir = tmp_path / "data" / "exports" / "sms_bow"
+    model_dir = tmp_path / "data" / "fast" / "exports" / "sms_bow"
     registry = json.loads((model_dir / "registry.json").read_text())
     assert registry["current"] == 1 and registry["versions"]["1"]["signature"]["text"]["dtype"] == "string"
     loaded = tf.saved_model.load(str(model_dir / "1"))
@@ -202,5 +211,5 @@ def test_cli_takes_xception_weights_from_run_config(tmp_path, mirror):
     config = {"resources": {"pretrained": {"config": {"notop_weights_path": str(weights), "verify_md5": False}}}}
     _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select",
              'key:"features/male_female_bottlenecks"', "--config-json", json.dumps(config))
-    attrs = table_attrs(pq.read_table(tmp_path / "data" / "features" / "male_female_bottlenecks.parquet"))
+    attrs = table_attrs(pq.read_table(tmp_path / "data" / "fast" / "features" / "male_female_bottlenecks.parquet"))
     assert attrs["weights"]["weights"] == "imagenet" and attrs["weights"]["path"] == str(weights)

@@ -213,3 +213,30 @@ def test_export_gate_result_and_staleness_visible(server, report_run):
     assert nodes[("reports", "iris_softmax")]["staleStatus"] == "FRESH"
     assert nodes[("features", "iris")]["staleStatus"] == "FRESH"
     assert nodes[("exports", "iris_softmax")]["staleStatus"] == "MISSING"  # launched nothing
+
+
+def test_a_retrain_with_other_settings_shows_the_report_unsynced_in_the_ui(server, server_env, report_run):
+    """What a user sees after retraining models/iris_softmax with another learning rate: the web server marks
+    the report (built from the old model) unsynced, with the model as the cause; features stay fresh."""
+    import dagster as dg
+
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("DAGSTER_HOME", "ZTDL_DATA_DIR", "ZTDL_DATA_MIRROR", "ZTDL_PROFILE"):
+            patch.setenv(name, server_env[name])
+        with dg.DagsterInstance.get() as instance:
+            result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                                    selection=dg.AssetSelection.assets(["models", "iris_softmax"]),
+                                    run_config={"ops": {"models__iris_softmax": {"config": {"learning_rate": 0.05}}}})
+            assert result.success
+    query = """{ assetNodes(assetKeys: [{path: ["reports", "iris_softmax"]}, {path: ["models", "iris_softmax"]},
+                 {path: ["features", "iris"]}]) { assetKey { path } staleStatus
+                 staleCauses { key { path } category reason } } }"""
+    nodes = {tuple(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
+    assert nodes[("models", "iris_softmax")]["staleStatus"] == "FRESH"
+    assert nodes[("features", "iris")]["staleStatus"] == "FRESH"
+    report = nodes[("reports", "iris_softmax")]
+    assert report["staleStatus"] == "STALE"
+    assert {tuple(c["key"]["path"]) for c in report["staleCauses"]} == {("models", "iris_softmax")}
+    assert {c["category"] for c in report["staleCauses"]} == {"DATA"}

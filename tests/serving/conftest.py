@@ -31,6 +31,7 @@ def exports_run(tmp_path_factory, mirror):
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=selection, raise_on_error=False)
     assert result.success, "materializing the exports for the serving tests failed"
+    root = root / "fast"  # the fast profile's storage root
     for name in MODELS:
         assert (root / "exports" / name / "1" / "saved_model.pb").is_file(), name
     return result, root, instance, env

@@ -50,3 +50,13 @@ def test_record_without_making_current(tmp_path):
     assert registry.read(model_dir)["current"] == 1
     assert registry.current_entry(model_dir) == {"version": 1, "x": 1}
     assert "2" in registry.read(model_dir)["versions"]
+
+
+def test_ztdl_serve_serves_the_book_profile_unless_told_otherwise(tmp_path, monkeypatch):
+    from ztdl_pipeline.serving.server import exports_folder
+
+    monkeypatch.setenv("ZTDL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ZTDL_PROFILE", "fast")  # a smoke-test shell: still the book profile's exports
+    assert exports_folder(None, None) == tmp_path / "data" / "exports"
+    assert exports_folder(None, "fast") == tmp_path / "data" / "fast" / "exports"
+    assert exports_folder(str(tmp_path / "elsewhere"), None) == tmp_path / "elsewhere"

@@ -380,7 +380,11 @@ def model_asset(example, group: str, config_cls: type[TrainingConfig], family: F
     return _model
 
 
+FAMILIES: dict[str, tuple[Any, Family]] = {}  # example name -> (card, family), for tools and tests
+
+
 def report_asset(example, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
+    FAMILIES[example.name] = (example, family)
     @versioned_asset(example, family.builder_ref(example), key=["reports", example.name],
                      ins={"trained": dg.AssetIn(["models", example.name]),
                           "features": dg.AssetIn(["features", example.dataset])},

@@ -32,6 +32,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ztdl_pipeline import settings
 from ztdl_pipeline.serving import rest
 from ztdl_pipeline.serving.registry import NAME_PATTERN, InvalidName, NotFound
 from ztdl_pipeline.serving.store import LoadError, ModelStore
@@ -161,6 +162,15 @@ def create_app(exports: str | Path, *, max_body_bytes: int = MAX_BODY_BYTES, pol
     return app
 
 
+def exports_folder(exports: str | None, profile: str | None) -> Path:
+    """--exports as given; else the profile's export folder; else the book profile's (never $ZTDL_PROFILE)."""
+    from ztdl_pipeline.serving import registry
+
+    if exports:
+        return registry.exports_root(exports)
+    return settings.profile_root(profile or "book") / "exports"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ztdl-serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=os.environ.get("ZTDL_SERVE_HOST", DEFAULT_HOST),
@@ -168,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("ZTDL_SERVE_PORT", DEFAULT_PORT)),
                         help=f"port (default {DEFAULT_PORT}, TF Serving's REST port)")
     parser.add_argument("--exports", default=None,
-                        help="the export folder (default $ZTDL_DATA_DIR/exports, i.e. ./data/exports)")
+                        help="the export folder (default $ZTDL_DATA_DIR/exports, i.e. ./data/exports: the book "
+                             "profile's; $ZTDL_PROFILE is ignored, so smoke runs are never served by accident)")
+    parser.add_argument("--profile", default=None, choices=settings.PROFILES,
+                        help="serve this profile's exports instead (e.g. fast: <data dir>/fast/exports)")
     parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 2**20,
                         help="largest request body accepted, in MiB (default 10); larger ones get 413")
     parser.add_argument("--poll-interval", type=float, default=1.0,
@@ -187,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from ztdl_pipeline.serving import registry
 
-    exports = registry.exports_root(args.exports)
+    if args.exports and args.profile:
+        parser.error("give --exports or --profile, not both")
+    exports = exports_folder(args.exports, args.profile)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     import tensorflow  # noqa: F401  (imported before the first request, not during it)
