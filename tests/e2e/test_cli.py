@@ -122,9 +122,9 @@ def test_launch_without_module_reads_pyproject(tmp_path, mirror):
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "RUN_SUCCESS" in proc.stdout + proc.stderr
     data = tmp_path / "data"
-    assert (data / "raw" / "iris.parquet").is_file()
-    assert _sha256(data / "raw" / "iris.csv") == _sha256(mirror / "iris.csv")
-    assert not (data / "features").exists()  # only the selection ran
+    assert (data / "fast" / "raw" / "iris.parquet").is_file()  # the fast profile's storage root
+    assert _sha256(data / "raw" / "iris.csv") == _sha256(mirror / "iris.csv")  # the shared download cache
+    assert not (data / "fast" / "features").exists()  # only the selection ran
 
 
 def test_same_model_publishes_nothing_and_a_retrained_one_becomes_version_2(first_export, cli_env):

@@ -54,7 +54,7 @@ def test_a_local_weights_file_is_found_and_loaded(data_env, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(data_env / "no-keras-home"))
     name = WEIGHT_FILES[False][0]
     # in the storage root's cache, found without any config
-    cached = data_env / "cache" / "keras_models" / name
+    cached = data_env.parent / "cache" / "keras_models" / name  # the download cache both profiles share
     source = write_keras_weights_file(cached, seed=11)
     model, info = PretrainedModels(verify_md5=False, allow_download=False).xception(
         include_top=False, input_size=SIZE, profile="book")
