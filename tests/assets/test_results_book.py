@@ -39,8 +39,6 @@ NOT_HERE = {
 
 # rows that fall short at the book's settings, with the reason the report gives: their gate must refuse them
 KNOWN_GAPS = {
-    "bitcoin_gru_direction": "the book's 0.6355 is not reached from any seed; 'same direction as the last candle' "
-                             "scores above our model",
     "male_female_cnn": "the mirror holds 900 of the book's pictures; the book's own model reaches 0.81 on more",
 }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -60,3 +62,64 @@ def test_ztdl_serve_serves_the_book_profile_unless_told_otherwise(tmp_path, monk
     assert exports_folder(None, None) == tmp_path / "data" / "exports"
     assert exports_folder(None, "fast") == tmp_path / "data" / "fast" / "exports"
     assert exports_folder(str(tmp_path / "elsewhere"), None) == tmp_path / "elsewhere"
+
+
+def _record_many(model_dir: str, start: int, count: int) -> None:
+    from pathlib import Path
+
+    from ztdl_pipeline.core import registry as r
+
+    for version in range(start, start + count):
+        r.record(Path(model_dir), version, {"gate_metric": 0.5, "writer": start})
+
+
+def test_two_processes_recording_at_once_lose_no_version(tmp_path):
+    import multiprocessing
+
+    model_dir = tmp_path / "m"
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_record_many, args=(str(model_dir), start, 40)) for start in (1, 41)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    manifest = registry.read(model_dir)
+    assert sorted(map(int, manifest["versions"])) == list(range(1, 81))
+    assert json.loads((model_dir / registry.MANIFEST).read_text()) == manifest  # valid JSON on disk
+
+
+def test_a_damaged_registry_names_the_file_and_the_repair_which_rebuilds_it(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from ztdl_pipeline.core import export
+
+    model_dir = tmp_path / "m"
+    for _ in range(2):  # two real SavedModel versions
+        staged = export.staging_dir(model_dir)
+
+        class Double(tf.Module):
+            @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+            def serve(self, x):
+                return {"output_0": 2 * x}
+
+        module = Double()
+        tf.saved_model.save(module, str(staged), signatures={"serving_default": module.serve})
+        version, _ = export.publish_version(staged, model_dir)
+        registry.record(model_dir, version, {"gate_metric": 0.9})
+    (model_dir / registry.MANIFEST).write_text('{"model": "m", "current": 2, "versi')  # cut mid-write
+    with pytest.raises(registry.DamagedRegistry) as info:
+        registry.record(model_dir, 3, {"gate_metric": 0.9})
+    message = str(info.value)
+    assert str(model_dir / registry.MANIFEST) in message
+    assert f"python -m ztdl_pipeline.core.registry --repair {model_dir}" in message
+
+    proc = subprocess.run([sys.executable, "-m", "ztdl_pipeline.core.registry", "--repair", str(model_dir)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert "versions [1, 2], current 2" in proc.stdout
+    manifest = registry.read(model_dir)
+    assert manifest["current"] == 2 and manifest["versions"]["1"]["signature"]["x"]["dtype"] == "float32"
+    assert (model_dir / (registry.MANIFEST + ".damaged")).read_text().startswith('{"model": "m"')
+    loaded = tf.saved_model.load(manifest["versions"]["2"]["path"])
+    np.testing.assert_allclose(loaded.serve(tf.constant([1.5]))["output_0"], [3.0])

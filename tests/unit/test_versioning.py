@@ -97,3 +97,20 @@ def test_closed_over_values_enter_the_version():
 def test_data_version_ignores_key_order_and_follows_values():
     assert data_version({"a": 1, "b": [1, 2]}) == data_version({"b": [1, 2], "a": 1})
     assert data_version({"a": 1}) != data_version({"a": 2})
+
+
+def test_every_builder_an_example_names_is_found_and_enters_its_versions():
+    """A builder picked by a string in a card must resolve to a function, or a renamed builder would silently
+    drop out of the model's code version (transfer and Reuters models call their builders directly)."""
+    import ztdl_pipeline.definitions  # noqa: F401  (builds every asset, which registers the cards)
+    from ztdl_pipeline.assets.factory import FAMILIES
+
+    direct = {"xception", "reuters_lstm"}
+    checked = 0
+    for name, (example, family) in FAMILIES.items():
+        if example.builder in direct:
+            continue
+        ref = family.builder_ref(example)
+        assert ref is not None, f"{name}: builder {example.builder!r} not found in {family.builder_module}"
+        checked += 1
+    assert checked >= 35

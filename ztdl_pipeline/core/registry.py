@@ -5,7 +5,12 @@ TF Serving ignores non-numeric entries in a model folder, so `registry.json` can
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +19,38 @@ from ztdl_pipeline.core import atomic
 MANIFEST = "registry.json"
 
 
+class DamagedRegistry(ValueError):
+    """registry.json exists but cannot be read; the message names the file and the repair command."""
+
+
 def read(model_dir: Path) -> dict[str, Any]:
     path = model_dir / MANIFEST
     if not path.exists():
         return {"model": model_dir.name, "current": None, "versions": {}}
-    return json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("versions"), dict):
+            raise ValueError("not a registry (no 'versions' object)")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedRegistry(
+            f"{path}: damaged export registry ({exc}). The SavedModel folders beside it are intact; rebuild "
+            f"it from them with: python -m ztdl_pipeline.core.registry --repair {model_dir} "
+            "(the gate metrics and provenance of old versions are lost; rematerialize the export to record "
+            "them again)") from exc
+    return manifest
+
+
+@contextlib.contextmanager
+def locked(model_dir: Path) -> Iterator[None]:
+    """An exclusive lock on a model's registry across processes (flock on registry.json.lock), so that
+    concurrent exports never lose each other's versions in the read-modify-write of the manifest."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    with open(model_dir / (MANIFEST + ".lock"), "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_entry(model_dir: Path) -> dict[str, Any] | None:
@@ -28,13 +60,37 @@ def current_entry(model_dir: Path) -> dict[str, Any] | None:
 
 
 def record(model_dir: Path, version: int, entry: dict[str, Any], make_current: bool = True) -> dict[str, Any]:
-    manifest = read(model_dir)
-    if str(version) in manifest["versions"]:
-        raise ValueError(f"{model_dir / MANIFEST}: version {version} is already registered; versions only grow")
-    manifest["versions"][str(version)] = {"version": version, **entry}
-    if make_current:
-        manifest["current"] = version
-    atomic.write_json(model_dir / MANIFEST, manifest)
+    with locked(model_dir):
+        manifest = read(model_dir)
+        if str(version) in manifest["versions"]:
+            raise ValueError(f"{model_dir / MANIFEST}: version {version} is already registered; versions only grow")
+        manifest["versions"][str(version)] = {"version": version, **entry}
+        if make_current:
+            manifest["current"] = version
+        atomic.write_json(model_dir / MANIFEST, manifest)
+    return manifest
+
+
+def repair(model_dir: Path) -> dict[str, Any]:
+    """Rebuild registry.json from the version folders on disk (path and signature of each; the newest is
+    current), keeping the damaged file beside it as registry.json.damaged."""
+    with locked(model_dir):
+        path = model_dir / MANIFEST
+        if path.exists():
+            os.replace(path, model_dir / (MANIFEST + ".damaged"))
+        versions = sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()
+                          and (p / "saved_model.pb").is_file())
+        manifest: dict[str, Any] = {"model": model_dir.name, "current": versions[-1] if versions else None,
+                                    "versions": {}}
+        for version in versions:
+            served = savedmodel_signature(model_dir / str(version))
+            manifest["versions"][str(version)] = {
+                "version": version, "path": str(model_dir / str(version)), "repaired": True,
+                "signature": {name: {"dtype": spec["dtype"], "shape": spec["shape"]}
+                              for name, spec in served["inputs"].items()},
+                "signature_name": served["signature_name"], "method_name": served["method_name"],
+                "output_signature": served["outputs"]}
+        atomic.write_json(path, manifest)
     return manifest
 
 
@@ -62,3 +118,16 @@ def savedmodel_signature(path: Path, signature_name: str = "serving_default") ->
 
     return {"signature_name": signature_name, "method_name": signature.method_name,
             "inputs": tensors(signature.inputs), "outputs": tensors(signature.outputs)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Repair a damaged export registry from its version folders.")
+    parser.add_argument("--repair", required=True, metavar="MODEL_DIR", help="e.g. data/exports/iris_softmax")
+    args = parser.parse_args(argv)
+    manifest = repair(Path(args.repair))
+    print(f"{Path(args.repair) / MANIFEST}: rebuilt with versions {sorted(map(int, manifest['versions']))}, "
+          f"current {manifest['current']}")
+
+
+if __name__ == "__main__":
+    main()
