@@ -181,3 +181,13 @@ def test_binary_file_cannot_be_parsed(tmp_path):
     with pytest.raises(DataError, match=r"cannot be parsed as CSV \(UnicodeDecodeError") as info:
         read_csv_checked(path, COLUMNS)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "1e999"])
+def test_infinite_value_names_column_row_and_value(tmp_path, value):
+    path = _write(tmp_path, HEADER + f"1,1,a,1,1,x\n2,2,b,{value},2,x\n")
+    with pytest.raises(DataError) as info:
+        read_csv_checked(path, COLUMNS)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "column 'age'" in message and "data row 2" in message
+    assert repr(value) in message and "not a finite number" in message

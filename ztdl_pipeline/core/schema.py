@@ -75,6 +75,11 @@ def coerce_columns(frame: pd.DataFrame, columns: Sequence[Column], source: str |
                 raise DataError(source, f"column {column.name!r}, data row {row + 1}: "
                                         f"{raw.iloc[row]!r} is not a number "
                                         f"({int(bad.sum())} non-numeric value(s) in that column)")
+            infinite = values.notna() & np.isinf(values.astype("float64"))
+            if infinite.any():  # "inf", "-Infinity", "1e999": a number to pandas, never a valid measurement here
+                row = int(np.flatnonzero(infinite.to_numpy())[0])
+                raise DataError(source, f"column {column.name!r}, data row {row + 1}: {raw.iloc[row]!r} is not "
+                                        f"a finite number ({int(infinite.sum())} infinite value(s) in that column)")
             if column.kind == "int" and values.notna().any():
                 finite = values.dropna()
                 if not np.all(np.equal(np.mod(finite, 1), 0)):
