@@ -20,6 +20,7 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+import pydantic
 
 from ztdl_pipeline.core import versioning
 from ztdl_pipeline.core.features import SPLIT_COLUMN, TabularRecipe, column_summary
@@ -53,6 +54,17 @@ class TrainingConfig(dg.Config):
     seed: int = 42
     restarts: int = 1  # >1: train from several seeds, keep the lowest final training loss
     fast_epochs: int = 5  # epochs under the fast profile
+
+    @pydantic.model_validator(mode="after")
+    def _valid(self):
+        """Refuse bad settings before anything trains, naming each field (a validator, not Field bounds: the
+        per-example subclasses redeclare the fields with the book's defaults)."""
+        from ztdl_pipeline.core.specs import setting_problems
+
+        problems = setting_problems(self.model_dump())
+        if problems:
+            raise ValueError("invalid training settings: " + "; ".join(problems))
+        return self
 
     def resolve(self, profile: str):
         """The hyper-parameters of a run under `profile` (the run's, from the storage resource)."""

@@ -62,3 +62,26 @@ class Hyper:
     seed: int = 42
     restarts: int = 1  # train from this many seeds (seed, seed+1, ...); keep the lowest final train loss
     profile: str = "book"
+
+
+OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop", "adagrad")  # core/models.py OPTIMIZERS builds them
+
+
+def setting_problems(settings: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a run's training settings, one line per field, before anything trains.
+
+    Looks only at the fields present, so every config class (with its own extra fields) can use it."""
+    rules = {
+        "epochs": (lambda v: v >= 1, "must be at least 1"),
+        "fast_epochs": (lambda v: v >= 1, "must be at least 1"),
+        "batch_size": (lambda v: v >= 1, "must be at least 1"),
+        "learning_rate": (lambda v: v > 0 and v == v and v != float("inf"), "must be a finite number above 0"),
+        "momentum": (lambda v: 0 <= v < 1, "must be in [0, 1)"),
+        "validation_split": (lambda v: 0 <= v < 1, "must be in [0, 1): a share of the training rows"),
+        "cv_folds": (lambda v: v == 0 or v >= 2, "must be 0 (no cross-validation) or at least 2"),
+        "cv_epochs": (lambda v: v >= 0, "must be 0 (same as epochs) or more"),
+        "restarts": (lambda v: v >= 1, "must be at least 1"),
+        "optimizer": (lambda v: str(v).lower() in OPTIMIZER_NAMES, f"must be one of {', '.join(OPTIMIZER_NAMES)}"),
+    }
+    return [f"{name}={settings[name]!r} {message}" for name, (ok, message) in rules.items()
+            if name in settings and not ok(settings[name])]
