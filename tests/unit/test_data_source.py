@@ -203,3 +203,34 @@ def test_unreachable_url(dirs):
     assert f"download from {entry.url} failed" in message
     assert settings.MIRROR_ENV in message and IRIS.sha256 in message  # the fix says how to get it offline
     assert _files(cache) == []
+
+
+def _parse(path):
+    from ztdl_pipeline.core.schema import read_csv_checked
+
+    return read_csv_checked(path, IRIS.columns, IRIS.read_options)
+
+
+def test_an_unpinned_invalid_file_never_enters_the_cache(dirs):
+    cache, mirror = dirs
+    unpinned = dataclasses.replace(IRIS, sha256=None, alt_sha256=())  # e.g. a user's own file: no hash vouches
+    bad = mirror / IRIS.filename
+    bad.write_text(bad.read_text().replace("5.1,3.5", "inf,3.5", 1))
+    source = DatasetSource(cache_dir=str(cache), mirror_dir=str(mirror), allow_download=False)
+    with pytest.raises(DataError) as info:
+        source.fetch(unpinned, validate=_parse)
+    assert str(bad) in str(info.value) and "not a finite number" in str(info.value)
+    assert not cache.exists() or _files(cache) == []  # nothing was cached
+
+
+def test_an_invalid_unpinned_copy_in_the_cache_is_removed_not_reused(dirs):
+    cache, mirror = dirs
+    unpinned = dataclasses.replace(IRIS, sha256=None, alt_sha256=())
+    cache.mkdir()
+    (cache / IRIS.filename).write_text("sepal_length,sepal_width\n1,2\n")  # parses, but not iris's columns
+    source = DatasetSource(cache_dir=str(cache), mirror_dir=str(mirror), allow_download=False)
+    with pytest.raises(DataError, match="missing column"):
+        source.fetch(unpinned, validate=_parse)
+    assert _files(cache) == []
+    path, _, origin = source.fetch(unpinned, validate=_parse)  # the next fetch takes the good mirror copy
+    assert origin == "mirror" and len(_parse(path)) == 150

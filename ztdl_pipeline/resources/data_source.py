@@ -10,7 +10,9 @@ import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -19,6 +21,18 @@ from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file
 from ztdl_pipeline.datasets import DatasetFile, DatasetFolder
+
+
+def _validated(path: Path, validate: Callable[[Path], Any] | None, *, remove: bool, digest: str = "") -> str:
+    """Run `validate` on `path`; on a DataError remove the file first when it is our cached copy."""
+    if validate is not None:
+        try:
+            validate(path)
+        except DataError:
+            if remove:
+                path.unlink(missing_ok=True)
+            raise
+    return digest
 
 
 class DatasetSource(dg.ConfigurableResource):
@@ -38,15 +52,22 @@ class DatasetSource(dg.ConfigurableResource):
     def _mirror(self) -> Path | None:
         return Path(self.mirror_dir) if self.mirror_dir else settings.mirror_dir()
 
-    def fetch(self, entry: DatasetFile, log=None) -> tuple[Path, str, str]:
-        """Return (cached path, sha256, where it came from: cache|mirror|file|download)."""
+    def fetch(self, entry: DatasetFile, log=None, validate: Callable[[Path], Any] | None = None
+              ) -> tuple[Path, str, str]:
+        """Return (cached path, sha256, where it came from: cache|mirror|file|download).
+
+        A file without a pinned sha256 cannot be proven by its hash, so `validate` (a parser that raises
+        DataError) judges it instead: before a mirror copy enters the cache, right after a download (a bad
+        one is removed again), and on every cache hit; nothing invalid stays in the cache."""
         cached = self._cache() / entry.filename
+        check = validate if entry.sha256 is None else None
         if cached.exists():
             digest = sha256_file(cached)
             if entry.sha256 is None or digest in entry.accepted_sha256:  # None: hash unknown, recorded only
                 if entry.sha256 is None and log:
                     log.warning(f"{cached}: the catalog has no sha256 for {entry.filename}; using it unverified "
                                 f"(sha256 {digest})")
+                _validated(cached, check, remove=True)
                 return cached, digest, "cache"
             if log:
                 log.warning(f"{cached}: sha256 {digest} does not match the catalog; fetching a good copy")
@@ -54,17 +75,18 @@ class DatasetSource(dg.ConfigurableResource):
         if mirror is not None and (mirror / entry.filename).exists():
             source = mirror / entry.filename
             digest = self._verify(source, entry)
+            _validated(source, check, remove=False)
             with atomic.atomic_path(cached) as tmp:
                 shutil.copyfile(source, tmp)
             return cached, digest, "mirror"
         if entry.url.startswith("file:"):  # a local copy (e.g. the one scikit-learn ships): no network needed
-            return cached, self._download(entry, cached), "file"
+            return cached, _validated(cached, check, remove=True, digest=self._download(entry, cached)), "file"
         if not self.allow_download:
             raise DataError(entry.filename, f"not in the cache ({cached}) nor in a mirror "
                                             f"({mirror or 'none configured'}) and downloads are disabled",
                             f"set {settings.MIRROR_ENV} to a folder holding the book's data files, "
                             "or allow downloads")
-        return cached, self._download(entry, cached), "download"
+        return cached, _validated(cached, check, remove=True, digest=self._download(entry, cached)), "download"
 
     def _download(self, entry: DatasetFile, target: Path) -> str:
         try:
