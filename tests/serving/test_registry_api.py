@@ -41,7 +41,7 @@ def test_manifest_entry_describes_signature_metrics_and_lineage(exports_run):
     assert manifest["model"] == "wifi_fc"
     entry = manifest["versions"]["1"]
     assert entry["version"] == 1 and entry["profile"] == "fast"
-    assert entry["signature"] == {f"a_{i}": {"column": f"a_{i}", "dtype": "float32", "shape": [-1]}
+    assert entry["signature"] == {f"a_{i}": {"column": f"a_{i}", "dtype": "float32", "finite": True, "shape": [-1]}
                                   for i in range(1, 8)}
     assert entry["signature_name"] == "serving_default"
     assert entry["output_signature"] == {"output_0": {"dtype": "float32", "shape": [-1, 4]}}

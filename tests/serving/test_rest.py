@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import numpy as np
 import pytest
@@ -99,3 +100,28 @@ def test_response_shapes_follow_tf_serving():
     assert rest.response("row", two) == {"predictions": [{"p": 0.5, "label_bytes": {"b64": "AGE="}},
                                                          {"p": 1.0, "label_bytes": {"b64": "Yg=="}}]}
     assert rest.response("column", {"label": np.array([b"cat"], dtype=object)}) == {"outputs": ["cat"]}
+
+
+def test_check_values_refuses_what_the_model_never_saw():
+    rules = {"sex": {"vocabulary": ["female", "male"], "unknown": "reject"},
+             "port": {"vocabulary": ["C", "Q", "S"], "unknown": "all_zeros"},
+             "pclass": {"vocabulary": [1, 2, 3], "unknown": "reject"},
+             "age": {"finite": True, "missing": "NaN, filled with the train median"},
+             "fare": {"finite": True}}
+    good = {"sex": np.array([b"male", b"female"], dtype=object), "port": np.array([b"", b"X"], dtype=object),
+            "pclass": np.array([1, 3]), "age": np.array([np.nan, 3.0], "float32"), "fare": np.array([1.0, 2.0])}
+    rest.check_values(good, rules)  # nothing raised
+    for name, values, fragment in [
+            ("sex", np.array([b"male", b"x"], dtype=object), "input 'sex', row 1: 'x' is not one of"),
+            ("pclass", np.array([2, 0]), "input 'pclass', row 1: 0 is not one of"),
+            ("age", np.array([1.0, np.inf], "float32"), "input 'age', row 1"),
+            ("fare", np.array([np.nan, 1.0]), "input 'fare', row 0: nan is not allowed")]:
+        with pytest.raises(rest.BadRequest, match=re.escape(fragment)):
+            rest.check_values({**good, name: values}, rules)
+    rest.check_values({"x": np.array([np.inf])}, {})  # no rules (an older export): nothing is refused
+
+
+def test_dumps_never_writes_bare_nan():
+    with pytest.raises(ValueError):
+        rest.dumps({"predictions": [float("nan")]})
+    assert rest.dumps({"predictions": [0.5]}) == b'{"predictions":[0.5]}'

@@ -113,6 +113,19 @@ def test_titanic_rows_with_missing_age_and_port(server, exports_run):
     assert np.isfinite(served).all()
 
 
+def test_an_unknown_port_is_the_books_all_zeros_and_a_known_row_is_answered(server):
+    """Embarked may be missing in the raw data, so the export maps an unknown port to all zeros (the book's
+    preprocessing); the registry documents which inputs accept what."""
+    for port in ("S", "", "Atlantis"):
+        answer = server.post("/v1/models/titanic_fc:predict", {"instances": [{**TITANIC_ROW, "embarked": port}]})
+        assert answer.status == 200, answer.body
+    manifest = json.loads((server.exports / "titanic_fc" / "registry.json").read_text())
+    signature = manifest["versions"][str(manifest["current"])]["signature"]
+    assert signature["embarked"]["unknown"] == "all_zeros" and signature["sex"]["unknown"] == "reject"
+    assert signature["sex"]["vocabulary"] == ["female", "male"] and signature["pclass"]["vocabulary"] == [1, 2, 3]
+    assert signature["age"]["missing"] and signature["fare"]["finite"] and "missing" not in signature["fare"]
+
+
 def test_b64_strings_are_decoded(server):
     row = {"age": 30.0, "sibsp": 0, "parch": 0, "fare": 8.05, "pclass": 3, "sex": "female", "embarked": "S"}
     b64 = {**row, "sex": {"b64": base64.b64encode(b"female").decode()},
@@ -170,6 +183,7 @@ def test_client_input_names_follow_the_exports():
 # ------------------------------------------------------------------ bad input
 
 WIFI_ROW = {f"a_{i}": -60.0 for i in range(1, 8)}
+TITANIC_ROW = {"age": 30.0, "sibsp": 0, "parch": 0, "fare": 7.25, "pclass": 3, "sex": "male", "embarked": "S"}
 BIG = b'{"instances": [' + b"1.0, " * (11 * 2**20 // 5) + b"1.0]}"
 
 
@@ -198,6 +212,19 @@ BAD_REQUESTS = [
     ("bad_b64", "POST", "/v1/models/titanic_fc:predict",
      {"instances": [{"age": 3.0, "sibsp": 0, "parch": 0, "fare": 1.0, "pclass": 1, "sex": {"b64": "!!"},
                      "embarked": "S"}]}, 400, "base64"),
+    ("unseen_category", "POST", "/v1/models/titanic_fc:predict", {"instances": [TITANIC_ROW, {**TITANIC_ROW,
+     "sex": "unknown"}]}, 400, "input 'sex', row 1: 'unknown' is not one of the values the model was trained on: "
+     "'female', 'male'"),
+    ("empty_category", "POST", "/v1/models/titanic_fc:predict", {"instances": [{**TITANIC_ROW, "sex": ""}]}, 400,
+     "input 'sex', row 0: '' is not one of"),
+    ("unseen_int_category", "POST", "/v1/models/titanic_fc:predict", {"instances": [{**TITANIC_ROW, "pclass": 4}]},
+     400, "input 'pclass', row 0: 4 is not one of the values the model was trained on: 1, 2, 3"),
+    ("infinite_number", "POST", "/v1/models/titanic_fc:predict",
+     {"instances": [{**TITANIC_ROW, "fare": float("inf")}]}, 400, "input 'fare', row 0: inf is not allowed"),
+    ("infinite_imputed_number", "POST", "/v1/models/titanic_fc:predict",
+     {"instances": [{**TITANIC_ROW, "age": float("-inf")}]}, 400, "(NaN for a missing value)"),
+    ("nan_without_imputation", "POST", "/v1/models/wifi_fc:predict", {"instances": [{**WIFI_ROW, "a_4": float("nan")}]},
+     400, "input 'a_4', row 0: nan is not allowed; send finite numbers"),
     ("batch_mismatch", "POST", "/v1/models/wifi_fc:predict",
      {"inputs": {**{k: [v] for k, v in WIFI_ROW.items()}, "a_2": [1.0, 2.0]}}, 400, "batch size"),
     ("unknown_signature", "POST", "/v1/models/wifi_fc:predict", {"signature_name": "predict",

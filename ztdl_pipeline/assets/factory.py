@@ -334,9 +334,13 @@ class Family:
 
     def serving(self, example, trained, data) -> tuple:
         """(the model to export, its input signature {name: {dtype, ...}})."""
+        from ztdl_pipeline import datasets
         from ztdl_pipeline.core import export
 
-        return export.serving_model(trained.model, data.attrs)
+        name = _raw_name(example)
+        nullable = frozenset(c.name for c in datasets.get(name).columns if c.nullable) if name in datasets.CATALOG \
+            else frozenset()
+        return export.serving_model(trained.model, data.attrs, unknown_ok=nullable)
 
     def verify(self, path, example, trained, data, raw, signature: dict) -> float:
         return verify_savedmodel(path, trained, data, raw, signature)

@@ -19,13 +19,17 @@ import numpy as np
 from ztdl_pipeline.core.features import is_integer_vocabulary, safe_name
 
 
-def serving_model(trained: keras.Model, attrs: Mapping[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
+def serving_model(trained: keras.Model, attrs: Mapping[str, Any],
+                  unknown_ok: frozenset[str] = frozenset()) -> tuple[keras.Model, dict[str, Any]]:
     """Wrap a trained model (encoded-feature input) with the raw-value preprocessing of its features.
 
     Reproduces the feature recipe inside the graph: median imputation + missing flags, one-hot of
     categoricals with the fixed vocabularies, in the feature-column order the model was trained on;
     a regression target scaled for training is scaled back to original units.
-    Returns the model and its input signature description {name: {column, dtype}}.
+    Returns the model and its input signature description {name: {column, dtype, and what it accepts}}:
+    numbers must be finite (NaN stands for "missing" where the recipe imputes); a category must be one of
+    `vocabulary` unless its raw column may be missing (`unknown_ok`), where anything else encodes as all
+    zeros, as the book's preprocessing does. ztdl-serve enforces these with a 400 naming the input.
     """
     inputs: dict[str, keras.KerasTensor] = {}
     signature: dict[str, dict[str, str]] = {}
@@ -33,7 +37,9 @@ def serving_model(trained: keras.Model, attrs: Mapping[str, Any]) -> tuple[keras
     for column in attrs["numeric"]:
         name = safe_name(column)
         value = keras.Input(shape=(), name=name, dtype="float32")
-        inputs[name], signature[name] = value, {"column": column, "dtype": "float32"}
+        inputs[name], signature[name] = value, {"column": column, "dtype": "float32", "finite": True}
+        if column in attrs["imputation"]:
+            signature[name]["missing"] = "NaN, filled with the train median"
         value_2d = keras.layers.Reshape((1,))(value)
         if column in attrs["imputation"]:
             fill = ImputeMissing(attrs["imputation"][column], name=f"impute_{name}")
@@ -52,7 +58,9 @@ def serving_model(trained: keras.Model, attrs: Mapping[str, Any]) -> tuple[keras
             lookup = keras.layers.StringLookup(vocabulary=[str(c) for c in categories], output_mode="one_hot",
                                                num_oov_indices=1, name=f"onehot_{name}")
             dtype = "string"
-        inputs[name], signature[name] = value, {"column": column, "dtype": dtype}
+        inputs[name], signature[name] = value, {
+            "column": column, "dtype": dtype, "vocabulary": [c if dtype == "int64" else str(c) for c in categories],
+            "unknown": "all_zeros" if column in unknown_ok else "reject"}
         one_hot = DropFirstColumn(name=f"drop_oov_{name}")(lookup(value))  # unknown/missing -> all zeros
         for index, category in enumerate(categories):
             encoded[f"{column}_{category}"] = SliceColumn(index, name=f"{name}_{safe_name(str(category))}")(one_hot)

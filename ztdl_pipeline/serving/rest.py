@@ -124,6 +124,31 @@ def to_arrays(payload: Mapping[str, Any], inputs: Mapping[str, TensorSpec]) -> t
     return form, arrays
 
 
+def check_values(arrays: Mapping[str, np.ndarray], rules: Mapping[str, Any]) -> None:
+    """Refuse values the model never saw, with the input, the row and what is allowed: a category outside the
+    training vocabulary (unless the export maps unknowns to all zeros), a number that is not finite (NaN
+    only where the export imputes missing values). Without these checks such rows get confident nonsense."""
+    for name, array in arrays.items():
+        rule = rules.get(name) or {}
+        values = np.asarray(array).reshape(-1)
+        if rule.get("finite") and values.dtype.kind == "f":
+            bad = ~np.isfinite(values) if not rule.get("missing") else np.isinf(values)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                allowed = "finite numbers" + (" (NaN for a missing value)" if rule.get("missing") else "")
+                raise BadRequest(f"input {name!r}, row {row}: {values.tolist()[row]!r} is not allowed; send {allowed}")
+        vocabulary = rule.get("vocabulary")
+        if vocabulary is not None and rule.get("unknown") == "reject":
+            known = {v.encode() if isinstance(v, str) and values.dtype == object else v for v in vocabulary}
+            unknown = [i for i, v in enumerate(values.tolist()) if v not in known]
+            if unknown:
+                row = unknown[0]
+                value = values.tolist()[row]
+                value = value.decode(errors="replace") if isinstance(value, bytes) else value
+                raise BadRequest(f"input {name!r}, row {row}: {value!r} is not one of the values the model was "
+                                 f"trained on: {_list(vocabulary)}")
+
+
 def response(form: str, outputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """{"predictions": ...} (row form) or {"outputs": ...} (column form), as TF Serving answers."""
     values = {name: _jsonable(name, np.asarray(value)) for name, value in outputs.items()}
@@ -138,7 +163,8 @@ def response(form: str, outputs: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+    """Strict JSON: a NaN or infinity (which plain json.dumps writes as bare NaN) raises ValueError."""
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False).encode()
 
 
 # ---------------------------------------------------------------- helpers

@@ -47,7 +47,12 @@ _ROUTE = re.compile(r"(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?P<tail
 
 
 def _json(status: int, obj) -> Response:
-    return Response(content=rest.dumps(obj), status_code=status, media_type="application/json")
+    try:
+        content = rest.dumps(obj)
+    except ValueError:  # NaN or infinity in an answer: never send the invalid JSON json.dumps would write
+        status, content = 500, rest.dumps({"error": "the model answered with NaN or infinity, which JSON cannot "
+                                                    "carry; check the inputs of this request"})
+    return Response(content=content, status_code=status, media_type="application/json")
 
 
 def _error(status: int, message: str) -> Response:

@@ -42,10 +42,11 @@ class Servable:
     """One loaded version: its signatures as callables on numpy arrays."""
 
     def __init__(self, name: str, version: int, path: Path, input_order: list[str] | None = None,
-                 batching: bool = False, max_batch_rows: int = 512):
+                 batching: bool = False, max_batch_rows: int = 512, input_rules: dict[str, Any] | None = None):
         import tensorflow as tf
 
         self.name, self.version, self.path = name, version, path
+        self.input_rules = input_rules or {}  # per input: finite, missing, vocabulary, unknown (registry.json)
         self.batching, self.max_batch_rows = batching, max_batch_rows
         self._batchers: dict[str, Batcher] = {}
         self._tf = tf
@@ -199,6 +200,7 @@ class _Scan:
     versions: list[int]
     current: int | None
     input_order: dict[int, list[str]] = field(default_factory=dict)
+    input_rules: dict[int, dict[str, Any]] = field(default_factory=dict)  # registry signature: what inputs accept
 
 
 class ModelStore:
@@ -241,16 +243,17 @@ class ModelStore:
             self._forget(name, keep=())
             raise
         versions = registry.scan_versions(folder)
-        current, order = None, {}
+        current, order, rules = None, {}, {}
         try:
             manifest = manifest_io.read(folder)
             current = manifest.get("current")
             for key, entry in manifest.get("versions", {}).items():
                 if isinstance(entry, dict) and isinstance(entry.get("signature"), dict) and str(key).isdigit():
                     order[int(key)] = list(entry["signature"])
+                    rules[int(key)] = entry["signature"]
         except (OSError, ValueError):  # a manifest being replaced or unreadable: serve what is on disk
             pass
-        scan = _Scan(mtime_ns, now, versions, registry.default_version(versions, current), order)
+        scan = _Scan(mtime_ns, now, versions, registry.default_version(versions, current), order, rules)
         with self._lock:
             self._scans[name] = scan
         self._forget(name, keep=versions)
@@ -290,7 +293,8 @@ class ModelStore:
                 path = self.root / name / str(number)
                 try:
                     servable = Servable(name, number, path, self._scans[name].input_order.get(number),
-                                        batching=self.batching, max_batch_rows=self.max_batch_rows)
+                                        batching=self.batching, max_batch_rows=self.max_batch_rows,
+                                        input_rules=self._scans[name].input_rules.get(number))
                 except Exception as exc:  # noqa: BLE001 - reported as the version's status
                     message = f"version {number} of model {name!r} failed to load: {_first_line(exc)}"
                     with self._lock:
@@ -351,6 +355,8 @@ class ModelStore:
         servable = self.servable(name, version)
         signature = servable.signature(key)
         form, arrays = rest.to_arrays(payload, signature.inputs)
+        if key == "serving_default":  # the registry's signature describes the default endpoint
+            rest.check_values(arrays, servable.input_rules)
         return rest.response(form, servable.run(key, arrays))
 
 
