@@ -152,5 +152,5 @@ def test_failed_run_leaves_the_earlier_parquet_untouched(case, data_env, bad_mir
     # no temp files: the download cache (shared by the profiles) and the fast profile's raw parquet
     assert sorted(p.name for p in (data_env.parent / "raw").iterdir()) == (
         [IRIS.filename] if case != "hash_mismatch" else [])
-    assert sorted(p.name for p in (data_env / "raw").iterdir()) == ["iris.parquet"]
+    assert sorted(p.name for p in (data_env / "raw").iterdir()) == ["iris.parquet", "iris.parquet.sha256"]
     assert len(read_parquet(raw_parquet)) == 150

@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 from upath import UPath
 
 from ztdl_pipeline.core import atomic
+from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.schema import sha256_file
 from ztdl_pipeline.core.tables import ATTRS_KEY
 from ztdl_pipeline.resources.storage import Storage
 
@@ -45,13 +47,43 @@ def write_table(table: pa.Table, path: UPath | Path) -> None:
     _write(table.replace_schema_metadata({**(table.schema.metadata or {}), TABLE_KEY: b"1"}), path)
 
 
+CHECKSUM_SUFFIX = ".sha256"  # beside a stored file: the sha256 of its bytes when they were written
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + CHECKSUM_SUFFIX)
+
+
 def _write(table: pa.Table, path: UPath | Path) -> None:
     if _is_local(UPath(path)):
-        with atomic.atomic_path(Path(str(path))) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+        target = Path(str(path))
+        with atomic.atomic_path(target) as tmp:
+            pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
+            digest = sha256_file(tmp)
+        atomic.write_text(_sidecar(target), digest + "\n")  # after the file: a crash between is caught on read
     else:
         with UPath(path).open("wb") as handle:
-            pq.write_table(table, handle, compression="zstd")
+            pq.write_table(table, handle, compression="zstd", write_page_checksum=True)
+
+
+def verify_stored(path: Path, what: str) -> None:
+    """Check a stored file against the sha256 recorded when it was written; a changed file (flipped bytes,
+    truncation, a copy from elsewhere) fails naming the file, what it holds and the fix."""
+    sidecar = _sidecar(path)
+    if not path.exists():
+        raise DataError(path, f"{what} is missing", f"rematerialize {what}")
+    if not sidecar.exists():
+        return  # written before checksums were kept: parquet's page checksums still apply
+    recorded = sidecar.read_text().strip()
+    digest = sha256_file(path)
+    if digest != recorded:
+        raise DataError(path, f"{what} is damaged: its sha256 {digest} is not the {recorded} recorded when it was "
+                              "written", f"rematerialize {what} (its upstream is intact), or restore the file")
+
+
+def _asset(context) -> str:
+    key = getattr(context, "asset_key", None)
+    return f"the asset {key.to_user_string()}" if key is not None else "this output"
 
 
 def read_table(source, batch_rows: int = 1024) -> pa.Table:
@@ -62,7 +94,7 @@ def read_table(source, batch_rows: int = 1024) -> pa.Table:
     batch by batch it takes one batch's worth (+110 MB in all), and each tensor column is copied once into
     its final buffer, of which numpy arrays are then views.
     """
-    file = pq.ParquetFile(source)
+    file = pq.ParquetFile(source, page_checksum_verification=True)
     schema, rows = file.schema_arrow, file.metadata.num_rows
     tensors = {f.name: np.empty((rows, *f.type.shape), dtype=f.type.value_type.to_pandas_dtype())
                for f in schema if isinstance(f.type, pa.FixedShapeTensorType)}
@@ -90,7 +122,7 @@ def read_parquet(path: UPath | Path) -> pd.DataFrame | pa.Table:
             handle.seek(0)
             return read_table(handle)
         handle.seek(0)
-        table = pq.read_table(handle)
+        table = pq.read_table(handle, page_checksum_verification=True)
     frame = table.to_pandas()
     raw = (table.schema.metadata or {}).get(ATTRS_KEY)
     frame.attrs = json.loads(raw) if raw else {}
@@ -107,7 +139,14 @@ class _ParquetManager(dg.UPathIOManager):
             write_parquet(obj, path)  # UPathIOManager records the path in the output metadata
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
-        return read_parquet(path)
+        what = _asset(context)
+        if _is_local(path):
+            verify_stored(Path(str(path)), what)
+        try:
+            return read_parquet(path)
+        except (pa.ArrowException, OSError) as exc:  # e.g. a bad page checksum, a truncated footer
+            raise DataError(str(path), f"{what} cannot be read as parquet ({type(exc).__name__}: {exc})",
+                            f"rematerialize {what}") from None
 
 
 class ParquetIOManager(dg.ConfigurableIOManagerFactory):
@@ -131,6 +170,7 @@ class _KerasManager(dg.UPathIOManager):
         target = Path(str(path))
         with atomic.atomic_dir(target) as tmp:
             obj.model.save(tmp / "model.keras")
+            atomic.write_text(_sidecar(tmp / "model.keras"), sha256_file(tmp / "model.keras") + "\n")
             atomic.write_json(tmp / "history.json", obj.history)
             atomic.write_json(tmp / "training.json", obj.info)
         context.add_output_metadata({"model_file": dg.MetadataValue.path(str(target / "model.keras"))})
@@ -142,6 +182,7 @@ class _KerasManager(dg.UPathIOManager):
         from ztdl_pipeline.core.training import TrainedModel
 
         folder = Path(str(path))
+        verify_stored(folder / "model.keras", _asset(context))
         model = keras.models.load_model(folder / "model.keras")
         return TrainedModel(model=model, history=json.loads((folder / "history.json").read_text()),
                             info=json.loads((folder / "training.json").read_text()))
