@@ -527,6 +527,7 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ex
     so a fast run never publishes where the book profile's exports are served from."""
     from ztdl_pipeline.core import export, registry
     from ztdl_pipeline.core.provenance import git_commit
+    from ztdl_pipeline.core.schema import folder_sha256
 
     model_dir = storage.folder("exports", example.name)
     decision = _gate_decision(example, report, model_dir)
@@ -547,6 +548,7 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ex
         start = time.perf_counter()
         signature, difference, extra = write_and_verify(staged)
         served = registry.savedmodel_signature(staged)  # what TF Serving will see: shapes, output names
+        content = folder_sha256(staged)  # ztdl-serve checks it before serving the version
         version, path = export.publish_version(staged, model_dir)
     finally:
         export.discard(staged)
@@ -559,6 +561,7 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ex
         "gate_metric": decision.value, "gate": decision.bar, "gate_baseline": decision.baseline,
         "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
                     for s in ("train", "test", "all") if s in report},
+        "content_sha256": content,
         "profile": report["profile"], "run_id": context.run_id, "git_commit": git_commit(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "upstream_data_versions": upstream,

@@ -31,6 +31,18 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def folder_sha256(folder: str | Path) -> str:
+    """sha256 over a folder's files (relative path and bytes, in sorted order): e.g. a SavedModel's content."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_csv_checked(path: str | Path, columns: Sequence[Column],
                      read_options: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Read a CSV as text, then coerce it to `columns`; any problem raises a DataError naming the file."""

@@ -30,6 +30,15 @@ class LoadError(RuntimeError):
     """A version folder exists but does not load as a SavedModel."""
 
 
+def _check_content(path: Path, recorded: str | None, name: str) -> None:
+    """Refuse to serve a version whose files changed since it was published (flipped bytes, a partial copy)."""
+    from ztdl_pipeline.core.schema import folder_sha256
+
+    if recorded is not None and folder_sha256(path) != recorded:
+        raise LoadError(f"{path}: the files differ from the sha256 {recorded[:12]}… recorded when it was published "
+                        f"(damaged or replaced); fix: rematerialize exports/{name}, or restore the folder")
+
+
 @dataclass
 class Signature:
     key: str
@@ -201,6 +210,7 @@ class _Scan:
     current: int | None
     input_order: dict[int, list[str]] = field(default_factory=dict)
     input_rules: dict[int, dict[str, Any]] = field(default_factory=dict)  # registry signature: what inputs accept
+    content: dict[int, str] = field(default_factory=dict)  # registry: sha256 of each version folder when published
 
 
 class ModelStore:
@@ -243,7 +253,7 @@ class ModelStore:
             self._forget(name, keep=())
             raise
         versions = registry.scan_versions(folder)
-        current, order, rules = None, {}, {}
+        current, order, rules, content = None, {}, {}, {}
         try:
             manifest = manifest_io.read(folder)
             current = manifest.get("current")
@@ -251,9 +261,12 @@ class ModelStore:
                 if isinstance(entry, dict) and isinstance(entry.get("signature"), dict) and str(key).isdigit():
                     order[int(key)] = list(entry["signature"])
                     rules[int(key)] = entry["signature"]
+                    if isinstance(entry.get("content_sha256"), str):
+                        content[int(key)] = entry["content_sha256"]
         except (OSError, ValueError):  # a manifest being replaced or unreadable: serve what is on disk
             pass
-        scan = _Scan(mtime_ns, now, versions, registry.default_version(versions, current), order, rules)
+        scan = _Scan(mtime_ns, now, versions, registry.default_version(versions, current), order, rules,
+                     content)
         with self._lock:
             self._scans[name] = scan
         self._forget(name, keep=versions)
@@ -292,6 +305,7 @@ class ModelStore:
             if servable is None:
                 path = self.root / name / str(number)
                 try:
+                    _check_content(path, self._scans[name].content.get(number), name)
                     servable = Servable(name, number, path, self._scans[name].input_order.get(number),
                                         batching=self.batching, max_batch_rows=self.max_batch_rows,
                                         input_rules=self._scans[name].input_rules.get(number))
