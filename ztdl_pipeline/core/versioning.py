@@ -229,15 +229,12 @@ class _Fingerprint:
         self.parts.append(f"## {module_name}:{qualname}\n{source}")
         for reference in references:
             self.definition(reference)
-        code = getattr(fn, "__code__", None)
-        cells = getattr(fn, "__closure__", None) or ()
-        if code is not None:
-            for name, cell in zip(code.co_freevars, cells):
-                try:
-                    contents = cell.cell_contents
-                except ValueError:  # an empty cell (the function itself, before assignment)
-                    continue
-                self.parts.append(f"## {qualname}.{name} = {self.value(contents, follow=True)}")
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            try:
+                contents = cell.cell_contents
+            except ValueError:  # an empty cell (the function itself, before assignment)
+                continue
+            self.parts.append(f"## {qualname}.{name} = {self.value(contents, follow=True)}")
         return label
 
     # -- values
