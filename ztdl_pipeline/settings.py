@@ -8,7 +8,6 @@ from pathlib import Path
 DATA_DIR_ENV = "ZTDL_DATA_DIR"
 MIRROR_ENV = "ZTDL_DATA_MIRROR"
 PROFILE_ENV = "ZTDL_PROFILE"
-PROFILES = ("book", "fast")
 
 
 def data_dir() -> Path:
@@ -22,9 +21,11 @@ def profile_root(profile: str | None, base: str | Path | None = None) -> Path:
     One root per profile means that nothing made under the fast profile (a test, a smoke run) can overwrite a
     book-profile model, report or export, or be served from `<root>/exports`. Download caches stay shared.
     """
+    from ztdl_pipeline.core.profile import rules
+
     root = Path(base).resolve() if base else data_dir()
-    name = resolve_profile(profile)
-    return root if name == "book" else root / name
+    subfolder = rules(resolve_profile(profile)).storage_subfolder
+    return root / subfolder if subfolder else root
 
 
 def mirror_dir() -> Path | None:
@@ -35,8 +36,6 @@ def mirror_dir() -> Path | None:
 
 def resolve_profile(explicit: str | None = None) -> str:
     """The run profile: an explicit (run config) value wins over $ZTDL_PROFILE; default 'book'."""
-    profile = explicit or os.environ.get(PROFILE_ENV) or "book"
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} "
-                         f"(set {PROFILE_ENV} or the run config field 'profile')")
-    return profile
+    from ztdl_pipeline.core.profile import rules
+
+    return rules(explicit or os.environ.get(PROFILE_ENV) or "book").name

@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ztdl_pipeline import settings
+from ztdl_pipeline.core.profile import PROFILES
 from ztdl_pipeline.serving import rest
 from ztdl_pipeline.serving.registry import NAME_PATTERN, InvalidName, NotFound
 from ztdl_pipeline.serving.store import LoadError, ModelStore
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exports", default=None,
                         help="the export folder (default $ZTDL_DATA_DIR/exports, i.e. ./data/exports: the book "
                              "profile's; $ZTDL_PROFILE is ignored, so smoke runs are never served by accident)")
-    parser.add_argument("--profile", default=None, choices=settings.PROFILES,
+    parser.add_argument("--profile", default=None, choices=PROFILES,
                         help="serve this profile's exports instead (e.g. fast: <data dir>/fast/exports)")
     parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 2**20,
                         help="largest request body accepted, in MiB (default 10); larger ones get 413")
