@@ -60,3 +60,16 @@ def test_references_resolve_or_name_what_is_missing():
         refs.resolve("ztdl_pipeline.core.nope:x")
     with pytest.raises(ValueError, match="package.module:name"):
         refs.resolve("ztdl_pipeline.core.profile.rules")
+
+
+def test_resolve_config_reads_defaults_and_the_fields_a_user_set():
+    import pydantic
+
+    class Sweep(pydantic.BaseModel):
+        epochs: int = 10
+        rows: int = 1000
+
+    assert profile.resolve_config(Sweep(), "fast", {"epochs": 2, "rows": 100}).values == {"epochs": 2, "rows": 100}
+    settings = profile.resolve_config(Sweep(rows=300), "fast", {"epochs": 2, "rows": 100})
+    assert settings.values == {"epochs": 2, "rows": 300} and settings.sources["rows"] == "run config"
+    assert profile.resolve_config(Sweep(), "book", {"epochs": 2}).values == {"epochs": 10, "rows": 1000}

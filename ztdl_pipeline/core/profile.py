@@ -90,3 +90,12 @@ def gate_basis(profile: str, tolerance: float, threshold: float | None) -> str:
     if rules(profile).gate == "floor":
         return "fast-profile floor"
     return "see Notes" if threshold is not None else f"book value − {tolerance}"
+
+
+def resolve_config(config: Any, profile: str, fast: Mapping[str, Any]) -> Settings:
+    """`resolve` for a pydantic model (a Dagster run config): its class defaults are the card's values and
+    the fields the user set (`model_fields_set`) are explicit."""
+    defaults = {name: info.get_default(call_default_factory=True)
+                for name, info in type(config).model_fields.items()}
+    explicit = {name: getattr(config, name) for name in config.model_fields_set}
+    return resolve(profile, defaults, fast, explicit)
