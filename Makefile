@@ -4,6 +4,7 @@
 #   make test-book book-settings runs compared with the book's numbers (slow)
 #   make results   docs/results.md: every example's book number next to ours, from the book-profile reports
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
+#   make sweep     end runs whose process died (killed, crashed) and free the pool slots they held
 #   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
 #   make bench     benchmarks; results in bench/results/
 # Variables: TF=cpu|gpu (TensorFlow flavour), PYTHON, SELECT (asset selection for make run)
@@ -21,7 +22,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test test-book results dev serve bench lint clean home
+.PHONY: install run test test-book results dev serve bench lint clean home sweep
 
 install: $(STAMP)
 
@@ -33,14 +34,25 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # the Dagster instance: run history survives between commands; no telemetry on offline machines;
-# the "gpu" pool runs one training step at a time across runs
+# the "gpu" pool runs one training step at a time across runs; run monitoring for daemon runs.
+# Written from ztdl_pipeline/instance/dagster.yaml, again whenever that template is newer (an older
+# instance file is kept as dagster.yaml.bak).
+INSTANCE_TEMPLATE := ztdl_pipeline/instance/dagster.yaml
+
 home: $(DAGSTER_HOME)/dagster.yaml
 
-$(DAGSTER_HOME)/dagster.yaml:
+$(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_TEMPLATE)
 	@mkdir -p $(DAGSTER_HOME)
-	@printf 'telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n' > $@
+	@if [ -f $@ ] && ! cmp -s $(INSTANCE_TEMPLATE) $@; then cp $@ $@.bak; \
+		echo "$@: updated from $(INSTANCE_TEMPLATE) (previous file kept as $@.bak)"; fi
+	@cp $(INSTANCE_TEMPLATE) $@
+
+# runs whose process was killed or crashed: marked failed, their pool slots freed (ztdl_pipeline/recovery.py)
+sweep: install home
+	$(BIN)/python -m ztdl_pipeline.recovery
 
 run: install home
+	$(BIN)/python -m ztdl_pipeline.recovery
 	$(BIN)/dagster asset materialize -m ztdl_pipeline.definitions --select '$(SELECT)'
 
 test: install
@@ -54,6 +66,7 @@ results: install
 	$(BIN)/python -m ztdl_pipeline.results --out docs/results.md
 
 dev: install home
+	$(BIN)/python -m ztdl_pipeline.recovery
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 serve: install

@@ -1,0 +1,142 @@
+"""A `dagster asset materialize` killed with SIGKILL during training, under the Makefile's instance settings
+(ztdl_pipeline/instance/dagster.yaml: pool limit 1, so the `gpu` pool runs one training step at a time).
+
+Without a sweep the dead run stays STARTED and keeps its `gpu` slot, so any later training step would wait
+for good ("Step blocked by limit for pool gpu"); `python -m ztdl_pipeline.recovery` (which `make run` calls
+first) marks it failed and frees the slot, and the same materialization then succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ztdl_pipeline.recovery import INSTANCE_TEMPLATE
+
+pytestmark = [pytest.mark.e2e, pytest.mark.fault]
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MODEL = "models/banknotes_logreg"  # a cheap training asset in the gpu pool
+STEP = MODEL.replace("/", "__")
+POOL = "gpu"
+# many epochs so that the kill lands inside training however slow the machine is (killed long before the end)
+LONG_TRAINING = {"ops": {STEP: {"config": {"epochs": 5000}}}}
+
+
+def _env(home: Path, data: Path, mirror: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
+    env.update({"DAGSTER_HOME": str(home), "ZTDL_DATA_DIR": str(data), "ZTDL_DATA_MIRROR": str(mirror),
+                "ZTDL_PROFILE": "fast", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1",
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"})
+    return env
+
+
+def _materialize(env: dict[str, str], log: Path, config: dict | None = None) -> subprocess.Popen:
+    args = [str(BIN / "dagster"), "asset", "materialize", "-m", "ztdl_pipeline.definitions",
+            "--select", f'+key:"{MODEL}"']
+    if config:
+        args += ["--config-json", json.dumps(config)]
+    return subprocess.Popen(args, cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            start_new_session=True)  # its own process group, killed as one
+
+
+def _claimed(instance) -> list[tuple[str, str]]:
+    info = instance.event_log_storage.get_concurrency_info(POOL)
+    return [(slot.run_id, slot.step_key) for slot in info.claimed_slots]
+
+
+def _wait_for_training(instance, proc: subprocess.Popen, log: Path, timeout: float = 150) -> str:
+    """The id of the run once its training step has started and holds the gpu slot."""
+    import dagster as dg
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the first materialization ended before training ({proc.returncode}):\n"
+                        f"{log.read_text()[-4000:]}")
+        for run_id, step in _claimed(instance):
+            run = instance.get_run_by_id(run_id)
+            starts = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+            if step == STEP and run.status == dg.DagsterRunStatus.STARTED and any(
+                    e.step_key == STEP for e in starts):
+                return run_id
+        time.sleep(0.2)
+    pytest.fail(f"the training step did not start within {timeout} s:\n{log.read_text()[-4000:]}")
+
+
+def _probe_claim(instance) -> bool:
+    """Whether another run's step could take the gpu slot now (the probe's claim is withdrawn after)."""
+    storage = instance.event_log_storage
+    status = storage.claim_concurrency_slot(POOL, "probe-run", "probe-step")
+    storage.free_concurrency_slots_for_run("probe-run")
+    return status.is_claimed
+
+
+def test_killed_training_run_is_failed_and_frees_the_gpu_slot(tmp_path, mirror):
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")  # exactly what the Makefile writes
+    env = _env(home, tmp_path / "data", mirror)
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.event_log_storage.get_pool_config().default_pool_limit == 1
+        assert instance.run_monitoring_enabled
+
+        first = _materialize(env, tmp_path / "first.log", LONG_TRAINING)
+        try:
+            run_id = _wait_for_training(instance, first, tmp_path / "first.log")
+        finally:
+            if first.poll() is None:
+                os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+
+        # (1) the dead run is still STARTED and still holds the slot: any other training step would block
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
+        assert _claimed(instance) == [(run_id, STEP)]
+        assert not _probe_claim(instance), "a second run could take the slot: the test did not reproduce the fault"
+
+        # (2) the sweep ends the dead run and frees its slot
+        sweep = subprocess.run([sys.executable, "-m", "ztdl_pipeline.recovery"], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert sweep.returncode == 0, sweep.stderr[-3000:]
+        assert f"run {run_id}: STARTED -> FAILURE" in sweep.stdout, sweep.stdout
+        assert POOL in sweep.stdout
+        run = instance.get_run_by_id(run_id)
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        failure = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[-1]
+        assert "ztdl_pipeline.recovery" in failure.dagster_event.message
+        assert "no longer exists" in failure.dagster_event.message
+        assert _claimed(instance) == []
+        assert _probe_claim(instance)
+
+        # a second sweep finds nothing more to do
+        again = subprocess.run([sys.executable, "-m", "ztdl_pipeline.recovery"], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode == 0 and "nothing to sweep" in again.stdout, again.stdout
+
+        # (3) the same materialization now runs to the end, within a bounded time
+        second = _materialize(env, tmp_path / "second.log")
+        try:
+            second.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.wait()
+            pytest.fail(f"the second materialization did not finish in 180 s:\n"
+                        f"{(tmp_path / 'second.log').read_text()[-4000:]}")
+        output = (tmp_path / "second.log").read_text()
+        assert second.returncode == 0 and "RUN_SUCCESS" in output, output[-4000:]
+        assert "blocked by limit" not in output
+        assert (tmp_path / "data" / "fast" / MODEL / "model.keras").is_file()
+        assert _claimed(instance) == []
