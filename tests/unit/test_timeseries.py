@@ -298,3 +298,57 @@ def test_catalog_entry_without_sha256_is_used_and_its_hash_recorded(tmp_path):
     (tmp_path / "mirror" / known.filename).write_text("Month,Thousand Passengers\n1949-01,1\n")
     with pytest.raises(DataError, match="sha256 mismatch"):
         source.fetch(known)
+
+
+# ------------------------------------------------------------------ check arithmetic (core/window_checks.py)
+
+
+def test_window_checks_pass_a_clean_table_and_name_each_fault():
+    from ztdl_pipeline.core import window_checks as C
+
+    raw = _hourly()
+    raw.loc[raw[ts.TIME] > "2014-01-01", "load"] += 50000
+    recipe = ts.SeriesRecipe(values=("load",), target="load", split_date="2014-01-01", window=6,
+                             scaling=Scaling("minmax"))
+    frame = ts.build_windows(raw, recipe)
+    assert C.leakage_problems(frame, recipe.scaling) == []
+    assert C.shape_problems(frame) == ([], (6,))
+    assert C.row_problems(frame)[0] == [] and C.table_summary(frame)["windows crossing the split"] == 0
+    refitted = frame.copy()
+    refitted.attrs = {**frame.attrs, "scaling": list(ts.fit_scaling(raw["load"].to_numpy(), Scaling("minmax")))}
+    assert [p for p in C.leakage_problems(refitted, recipe.scaling) if "train-only fit" in p]  # fitted on all rows
+    crossing = frame.copy()
+    crossing.loc[crossing.index[-1], ts.WINDOW_START] = pd.Timestamp("2013-12-31 20:00")
+    problems = C.leakage_problems(crossing, recipe.scaling)
+    assert "1 window(s) reach across the split date" in problems
+    assert C.row_problems(frame[frame["split"] == "train"])[0] == ["the test split is empty"]
+
+
+def test_sequence_checks_recompute_the_engineered_features_and_the_balance():
+    from ztdl_pipeline.core import window_checks as C
+
+    x = np.random.default_rng(3).normal(size=(20, 50))
+    raw = pd.DataFrame(x, columns=[f"t_{i}" for i in range(50)])
+    raw.insert(0, "anomaly", [True, False] * 10)
+    frame = ts.build_sequences(raw, "anomaly", test_size=0.25, random_state=0)
+    assert C.engineered_problems(frame)[0] == []
+    assert C.balance_problems(frame)[0] == []
+    tampered = frame.copy()
+    tampered["std"] = tampered["std"] + 1.0
+    problems, difference = C.engineered_problems(tampered)
+    assert problems and difference == pytest.approx(1.0, rel=1e-5)
+    skewed = frame.copy()
+    skewed[ts.TARGET] = 1
+    assert C.balance_problems(skewed) == (["class 1 is 100.0% of the train windows, outside [10%, 90%]"], 1.0)
+
+
+def test_two_copies_of_a_series_agree_or_say_where_not():
+    from ztdl_pipeline.core import window_checks as C
+
+    raw = _hourly(24)
+    assert C.same_series_problems(raw, raw.copy(), "load")[0] == []
+    other = raw.copy()
+    other.loc[3, "load"] += 1
+    problems, compared = C.same_series_problems(raw, other, "load")
+    assert problems == ["1 value(s) of load differ"] and compared["differing_values"] == 1
+    assert C.same_series_problems(raw, raw.iloc[1:], "load")[0] == ["the two copies have different timestamps"]

@@ -178,3 +178,21 @@ def test_engineered_feature_export_computes_the_books_features_in_graph(tmp_path
     assert signature["window"]["shape"] == [None, 200]
     expected = np.asarray(trained.model(frame[["std", "std_diff"]].to_numpy("float32"))).reshape(-1)
     np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_builders_by_reference_and_the_report_says_how_the_gate_and_sub_sample_were_set():
+    from ztdl_pipeline.core import sequence_report
+    from ztdl_pipeline.core.report import comparison_rows
+
+    example = _example(builder="ztdl_pipeline.core.sequence_models:dense_stack", builder_kwargs={"units": (4,)},
+                       primary=("test", "r2"), threshold=0.0)
+    assert S.builder(example.builder) is S.dense_stack is S.builder("dense_stack")
+    frame = _table(6)
+    trained = S.train(example, frame, _hyper(epochs=1, train_windows=50))
+    metrics = S.evaluate(example, trained, frame)
+    metrics["book"] = comparison_rows(metrics, example.book)
+    text = sequence_report.report_markdown(example, trained, metrics, {}, -10.0, embed=False)
+    assert "(fast-profile floor)" in text and "Trained on the last 50 train windows" in text
+    book = S.train(example, frame, _hyper(epochs=1, profile="book"))
+    text = sequence_report.report_markdown(example, book, metrics, {}, 0.0, embed=False)
+    assert "(see Notes)" in text and "Sub-sample" not in text

@@ -21,9 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.features import SPLIT_COLUMN, Scaling, assign_split
-from ztdl_pipeline.core.report import BookNumber
 from ztdl_pipeline.core.schema import Column, coerce_columns, read_csv_checked
-from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.sequence_specs import SequenceExample, SequenceHyper, book  # noqa: F401 (re-exported)
 from ztdl_pipeline.core.tables import ATTRS_KEY
 
 TIME = "time"  # the parsed timestamp column of every raw time-series table
@@ -388,35 +387,6 @@ def window_leaks(frame: pd.DataFrame) -> int:
         return 0
     split_at = pd.Timestamp(frame.attrs["split_date"])
     return int(((frame[WINDOW_START] <= split_at) != (frame[TIME] <= split_at)).sum())
-
-
-# ------------------------------------------------------------------ example specs
-
-
-@dataclass(frozen=True)
-class SequenceExample(TabularExample):
-    """A ch7 example: `dataset` is its window table (features/<dataset>), `raw_dataset` the series it cuts.
-
-    `inputs` None means the model reads the window column; a tuple names feature columns instead.
-    Stateful models train as the book does (fixed batch, no shuffling, states reset each epoch) and
-    are served by a stateless copy with the same weights over a window of `serving_window` steps.
-    """
-
-    raw_dataset: str = ""
-    stateful: bool = False
-    serving_window: int = 24
-
-
-@dataclass(frozen=True)
-class SequenceHyper(Hyper):
-    patience: int = 0  # EarlyStopping(monitor='loss', patience) as the book's ch7 FC model; 0: off
-    train_windows: int = 0  # 0: every train window; N: the last N (the fast profile's sub-sample)
-    test_windows: int = 0  # 0: every test window; N: the first N (fast profile)
-    steps_per_execution: int = 1  # speed only: batches run per compiled call (same updates)
-
-
-def book(*numbers: tuple[str, str, float, str]) -> tuple[BookNumber, ...]:
-    return tuple(BookNumber(*n) for n in numbers)
 
 
 def attrs_summary(attrs: Mapping[str, Any]) -> dict[str, Any]:
