@@ -175,3 +175,45 @@ def test_shuffle_splits_mixes_labels_and_keeps_rows():
     assert sorted(mixed["v"]) == list(range(40))
     assert mixed["label"].iloc[14:20].nunique() == 2  # a validation_split tail holds both labels
     assert mixed.equals(T.shuffle_splits(frame))  # seeded
+
+
+# ------------------------------------------------------------------ core/text_features.py
+
+
+def test_feature_tables_and_their_check_arithmetic():
+    from ztdl_pipeline.core import text_features as F
+    from ztdl_pipeline.core.tables import table_attrs, with_attrs
+
+    texts = ["free prize now", "see you at home", "call 0800 free", "ok at home now"] * 5
+    frame = T.text_frame(texts, [1, 0, 1, 0] * 5, ["train"] * 16 + ["test"] * 4)
+    frame.attrs = {"classes": ["ham", "spam"]}
+    vocabulary, summary = F.train_vocabulary(frame, max_tokens=6)
+    assert T.vocabulary_problems(vocabulary) == [] and summary["tokens"] == 6
+    assert vocabulary.attrs == {"max_tokens": 6}
+    table, numbers = F.sequence_table(frame, vocabulary, maxlen=3)
+    assert table_attrs(table)["vocab_size"] == 6 and numbers["maxlen"] == 3
+    assert numbers["truncated_share"] == pytest.approx(0.5)  # "see you at home", "ok at home now": 4 tokens
+    assert F.sequence_id_problems(table) == []
+    shrunk = with_attrs(table, {**table_attrs(table), "vocab_size": 2})
+    assert F.sequence_id_problems(shrunk)  # ids 2.. no longer index the vocabulary
+    bow, numbers = F.vectorized_table(frame, "count", 10, None, "train")
+    assert numbers["vocabulary_size"] == table_attrs(bow)["n_features"] and F.sparse_id_problems(bow) == []
+    assert "idf" not in table_attrs(bow) and "idf" in table_attrs(F.vectorized_table(frame, "tfidf", 10, None,
+                                                                                      "train")[0])
+
+
+def test_sub_samples_raw_summaries_and_the_sms_copies():
+    from ztdl_pipeline.core import text_features as F
+
+    assert F.every_nth(list("abcdefgh"), 0) == list("abcdefgh")
+    assert F.every_nth(list("abcdefgh"), 3) == ["a", "c", "e"]
+    table, numbers = F.names_table(["Ann", "Bob", "Eve"], 3)
+    assert numbers["names"] == 3 and F.char_id_problems(table) == []
+    raw = pd.DataFrame({"message": ["a", "b", "c"], "spam": [0, 1, 0]})
+    summary = F.raw_summary(raw)
+    assert (summary["ham"], summary["spam"]) == (2, 1)
+    assert F.sms_copies_problem(summary, {"ham": 2, "spam": 1}) is None
+    assert "sms.zip holds" in F.sms_copies_problem(summary, {"ham": 3, "spam": 1})
+    sample = F.sms_text(pd.DataFrame({"message": [f"m{i}" for i in range(40)], "spam": [0, 1] * 20}), rows=10)
+    assert len(sample) == 10 and sample.attrs["classes"] == ["ham", "spam"]
+    assert len(F.sms_text(pd.DataFrame({"message": ["x", "y"], "spam": [0, 1]}), rows=0)) == 2

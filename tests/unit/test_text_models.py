@@ -111,3 +111,18 @@ def test_complete_name_extends_the_seed():
     chars = ["\n", "-", *"abcdefghijklmnopqrstuvwxyz"]
     names = [TM.complete_name(model, chars, "jen", 3, rng=np.random.default_rng(i), max_len=6) for i in range(2)]
     assert all(n.startswith("jen") and len(n) <= 6 and "\n" not in n for n in names)
+
+
+def test_builders_are_found_by_reference_and_given_what_the_table_offers():
+    from ztdl_pipeline.core.text_cards import TextExample
+
+    assert TM.builder("ztdl_pipeline.core.text_models:rt_lstm") is TM.rt_lstm is TM.builder("rt_lstm")
+    assert TM.table_inputs({"n_features": 3000, "layout": "sparse"}) == {"width": 3000}
+    assert TM.table_inputs({"width": 49, "vocab_size": 10000}) == {"width": 49, "vocab_size": 10000}
+    assert TM.table_inputs({"width": 3, "chars": list("abcd")}) == {"width": 3, "vocab_size": 4}
+    hyper = Hyper(epochs=1, batch_size=8, optimizer="adam", learning_rate=0.001)
+    for builder, attrs, params in (("logreg", {"n_features": 5}, 6),
+                                   ("char_lstm", {"width": 3, "chars": list("abcd")}, 4 * 5 + 4 * 8 * (5 + 8 + 1) + 9 * 4)):
+        example = TextExample(name="t", dataset="d", title="t", source="s", loss="binary_crossentropy",
+                              builder=f"ztdl_pipeline.core.text_models:{builder}")
+        assert TM.build(example, attrs, hyper).count_params() == params, builder

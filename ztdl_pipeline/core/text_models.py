@@ -19,6 +19,7 @@ messages/reviews to the reloaded SavedModel and compares with the Keras model on
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -28,6 +29,7 @@ import keras
 import numpy as np
 
 from ztdl_pipeline.core import metrics as M
+from ztdl_pipeline.core import refs
 from ztdl_pipeline.core import text as T
 from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
@@ -65,18 +67,27 @@ def char_lstm(maxlen: int = 3, vocab_size: int = 28, embedding: int = 5, units: 
     return keras.Model(inputs, keras.layers.Dense(vocab_size, activation="softmax", name="output")(x), name=name)
 
 
-BUILDERS = {"logreg": logreg, "rt_lstm": rt_lstm, "imdb_lstm": imdb_lstm, "char_lstm": char_lstm}
+def builder(reference: str):
+    """The builder a card names: "ztdl_pipeline.core.text_models:rt_lstm" (a bare name is one of this module's)."""
+    return refs.resolve(reference if ":" in reference else f"{__name__}:{reference}")
+
+
+def table_inputs(attrs: Mapping[str, Any]) -> dict[str, int]:
+    """What a feature table offers a builder: its width (features or ids per row) and, for id tables, the
+    number of ids (the vocabulary, or the characters of the names windows)."""
+    offered = {"width": int(attrs.get("n_features") or attrs["width"])}
+    if attrs.get("vocab_size") or attrs.get("chars"):
+        offered["vocab_size"] = int(attrs.get("vocab_size") or len(attrs["chars"]))
+    return offered
 
 
 def build(example, attrs: Mapping[str, Any], hyper, jit_compile="auto") -> keras.Model:
-    kwargs = dict(example.builder_kwargs)
-    if example.builder == "logreg":
-        model = logreg(attrs.get("n_features") or attrs["width"], name=example.name)
-    elif example.builder == "char_lstm":
-        model = char_lstm(attrs["width"], len(attrs["chars"]), name=example.name, **kwargs)
-    else:
-        model = BUILDERS[example.builder](attrs["width"], vocab_size=attrs["vocab_size"], name=example.name,
-                                          **kwargs)
+    """The card's builder on the table: its first argument is the table's width; `vocab_size` goes to the
+    builders whose signature takes it (the logistic regression reads features, not ids)."""
+    make = builder(example.builder)
+    offered = table_inputs(attrs)
+    extra = {k: v for k, v in offered.items() if k != "width" and k in inspect.signature(make).parameters}
+    model = make(offered["width"], name=example.name, **extra, **example.builder_kwargs)
     return compile_model(model, make_optimizer(hyper.optimizer, hyper.learning_rate, hyper.momentum),
                          example.loss, ["accuracy"], jit_compile=jit_compile)
 
@@ -170,9 +181,9 @@ def evaluate(example, trained: TrainedModel, table) -> dict[str, Any]:
     out["baseline"] = {"accuracy": M.majority_baseline(train_y)}
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     out["params"] = {"trainable": float(trained.info["trainable_params"])}
-    if example.builder == "logreg" and attrs.get("vocabulary"):
+    if attrs.get("layout") == "sparse" and attrs.get("vocabulary"):  # one weight per word: the words that weigh
         out["top_words"] = top_words(trained.model, attrs["vocabulary"])
-    if example.builder == "char_lstm":
+    if attrs.get("chars"):  # a next-character model: names it generates
         out["samples"] = {
             seed: [complete_name(trained.model, attrs["chars"], seed, attrs["width"], diversity=1.0,
                                  rng=np.random.default_rng([i, *map(ord, seed)])) for i in range(10)]
@@ -352,49 +363,3 @@ def verify_export(path, trained: TrainedModel, table, limit: int = 512) -> float
 def describe_outputs(table) -> dict:
     classes = T.table_attrs(table)["classes"]
     return {"output_0": f"P(class = {classes[1]})", "classes": classes, "input": "raw text (string)"}
-
-
-# ---------------------------------------------------------------- ch8 exercise 1: vocabulary-size sweep
-
-
-def vocab_sweep(text, sizes: Sequence[int], epochs: int, batch_size: int, seed: int, seed_fn=None) -> list[dict]:
-    """For each max_features: CountVectorizer(stop_words='english') on the train split, Dense(1, sigmoid),
-    adam, `epochs` epochs; train and test accuracy (the solution's train_for_vocab_size)."""
-    splits = text["split"].to_numpy()
-    y = text["label"].to_numpy().astype(np.int64)
-    points = []
-    for size in sizes:
-        matrix, vocabulary, _, _ = T.vectorize(text["text"], splits, "count", int(size))
-        x_train, x_test = matrix[splits == "train"], matrix[splits == "test"]
-        if seed_fn:
-            seed_fn(seed)
-        model = compile_model(logreg(len(vocabulary)), make_optimizer("adam", 0.001), "binary_crossentropy",
-                              ["accuracy"])
-        y_train = y[splits == "train"].astype(np.float32).reshape(-1, 1)
-        model.fit(batches(x_train, y_train, batch_size, True, seed), epochs=epochs, verbose=0)
-        points.append({"max_features": int(size), "words": len(vocabulary),
-                       "train_accuracy": M.accuracy(y[splits == "train"], predict(model, x_train)),
-                       "test_accuracy": M.accuracy(y[splits == "test"], predict(model, x_test))})
-    return points
-
-
-def sweep_plot(points: Sequence[Mapping[str, Any]], baseline: float) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ztdl_pipeline.core.plots import _png
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    words = [p["words"] for p in points]
-    ax.plot(words, [p["train_accuracy"] for p in points], "o-", label="train")
-    ax.plot(words, [p["test_accuracy"] for p in points], "o-", label="test")
-    ax.axhline(baseline, color="grey", linestyle="--", label=f"baseline {baseline:.3f}")
-    ax.set_xscale("log")
-    ax.set_ylim(0.85, 1.0)
-    ax.set_xlabel("vocabulary size (words)")
-    ax.set_ylabel("accuracy")
-    ax.set_title("SMS spam: accuracy vs vocabulary size")
-    ax.legend()
-    return _png(fig)
