@@ -266,3 +266,53 @@ def test_dataset_batches_one_hot_and_reshuffles():
 def test_image_grid_is_a_png():
     png = I.image_grid([np.zeros((8, 8), np.uint8), np.full((8, 8), 16, np.uint8)], ["a", "b"], "grid")
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# ---------------------------------------------------------------- core/image_features: the asset's one call, checks
+
+
+def test_features_build_reads_by_reference_and_limits_only_what_is_set(mirror):
+    from ztdl_pipeline.core import image_features as F
+
+    entry = datasets.get("male_female")
+    index = I.file_index(mirror / entry.folder, entry.files(), labelled=True)
+    table, summary = F.build(index, "male_female", "ztdl_pipeline.core.images:read_folder", train_images=20,
+                             test_images=0, seed=0, profile="fast", image_size=32, resample="nearest")
+    attrs = I.table_attrs(table)
+    assert summary["splits"] == attrs["splits"] == {"train": 20, "test": 200}  # 0: the whole split
+    assert attrs["split"]["limits"] == {"train": 20} and attrs["profile"] == "fast"
+    assert summary["image_shape"] == [32, 32, 3] and summary["train_class_counts"] == {"0_female": 10, "1_male": 10}
+    assert F.index_counts(index) == {"test/0_female": 100, "test/1_male": 100, "train/0_female": 350,
+                                     "train/1_male": 350}
+    with pytest.raises(LookupError, match="read_nothing"):
+        F.build(index, "male_female", "ztdl_pipeline.core.images:read_nothing", train_images=0, test_images=0,
+                seed=0, profile="book")
+
+
+def test_feature_check_problems_name_rows_splits_and_rare_classes():
+    from ztdl_pipeline.core import image_features as F
+
+    images = np.zeros((120, 4, 4), np.uint8)
+    labels = np.array([0] * 60 + [1] * 59 + [2])
+    splits = np.array(["train"] * 110 + ["test"] * 10)
+    table = I.image_table(images, labels, splits, {"classes": ["a", "b", "c"]})
+    assert F.row_problems(table, 100) == []
+    assert F.row_problems(table, 200) == ["120 rows, expected at least 200"]
+    only_train = I.image_table(images, labels, np.array(["train"] * 120), {"classes": ["a", "b", "c"]})
+    assert F.row_problems(only_train, 100) == ["no test rows"]
+    assert F.class_shares(table)["b"] == pytest.approx(50 / 110)
+    assert F.balance_problems(table, 0.01) == ["class c is 0.00% of the train images, below 1%"]
+    assert F.balance_problems(table, 0.0) == []
+
+
+def test_with_source_needs_the_copys_hash():
+    from ztdl_pipeline.core.image_features import with_source
+
+    entry = datasets.get("mnist")
+    assert with_source(entry, None, None) is entry
+    with pytest.raises(ValueError, match="no sha256"):
+        with_source(entry, "file:///x.npz", None)
+    copy = with_source(entry, "file:///x.npz", "ab" * 32)
+    assert (copy.url, copy.sha256, copy.alt_sha256) == ("file:///x.npz", "ab" * 32, ())
+    folder = with_source(datasets.get("male_female"), "file:///f.tgz", "cd" * 32)
+    assert (folder.archive_url, folder.archive_sha256) == ("file:///f.tgz", "cd" * 32)

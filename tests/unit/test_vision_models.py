@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 from ztdl_pipeline.core import images as I
+from ztdl_pipeline.core import refs
+from ztdl_pipeline.core import vision_experiments as X
 from ztdl_pipeline.core import vision_models as V
 from ztdl_pipeline.core.models import trainable_params
 from ztdl_pipeline.core.specs import TabularExample
@@ -39,7 +41,7 @@ BOOK_SUMMARIES = [
 @pytest.mark.parametrize("name,kwargs,shape,units,total,trainable,where", BOOK_SUMMARIES,
                          ids=[f"{b[0]}{'_bn' if b[1].get('batch_norm') else ''}" for b in BOOK_SUMMARIES])
 def test_builder_shapes_and_parameter_counts(name, kwargs, shape, units, total, trainable, where):
-    model = V.BUILDERS[name](shape, **kwargs)
+    model = refs.resolve(f"ztdl_pipeline.core.vision_models:{name}")(shape, **kwargs)
     (image,) = model.inputs
     assert image.dtype == "uint8" and tuple(image.shape) == (None, *shape)
     assert tuple(model.outputs[0].shape) == (None, units)
@@ -61,7 +63,7 @@ def test_layer_shapes_follow_the_books_summaries():
 
 
 def test_output_stays_float32_under_mixed_precision():
-    with V.dtype_policy("mixed_float16"):
+    with X.dtype_policy("mixed_float16"):
         model = V.mnist_cnn()
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     assert dense[0].compute_dtype == "float16"  # the body computes in float16 ...
@@ -95,7 +97,7 @@ def _digit_table(limit_train: int = 600):
     return I.image_table(images[rows], digits.target[rows], splits[rows], {"classes": list(range(10))})
 
 
-EXAMPLE = TabularExample(name="digits_small_fc", dataset="digits", title="t", source="s", builder="digits_small_fc",
+EXAMPLE = TabularExample(name="digits_small_fc", dataset="digits", title="t", source="s", builder="ztdl_pipeline.core.vision_models:digits_small_fc",
                          loss="categorical_crossentropy", fast_floor=0.5)
 
 
@@ -169,7 +171,7 @@ def test_repeat_train_and_learning_curve():
         model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
         return model
 
-    result = V.repeat_train(build, train_xy, test_xy, repeats=2, epochs=2, batch_size=64, n_classes=10, seed=3,
+    result = X.repeat_train(build, train_xy, test_xy, repeats=2, epochs=2, batch_size=64, n_classes=10, seed=3,
                             seed_fn=keras.utils.set_random_seed)
     assert result["repeats"] == 2 and len(result["train_mean"]) == len(result["test_std"]) == 2
     assert len(result["final_test"]) == 2 and result["final_test"][0] != result["final_test"][1]  # two seeds
@@ -177,17 +179,17 @@ def test_repeat_train_and_learning_curve():
     keras.utils.set_random_seed(0)
     small = V.digits_small_fc()
     small.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    points = V.learning_curve(small, train_xy, test_xy, fractions=[0.2, 0.9], epochs=2, batch_size=32,
+    points = X.learning_curve(small, train_xy, test_xy, fractions=[0.2, 0.9], epochs=2, batch_size=32,
                               n_classes=10, seed=0)
     assert [p["train_size"] for p in points] == [60, 270]
     assert all(0 <= p["test_accuracy"] <= 1 for p in points)
-    png = V.mean_std_curves({"small": result}, "t")
+    png = X.mean_std_curves({"small": result}, "t")
     assert png.startswith(b"\x89PNG")
 
 
 def test_squirrel_augmentations_differ(mirror):
     picture = I.decode_image(mirror / "generator" / "class_0" / "squirrel.jpeg", (32, 32))
-    samples = V.augment_samples(picture, {"shift": 0.1, "rotation_degrees": 20, "zoom": 0.3,
+    samples = X.augment_samples(picture, {"shift": 0.1, "rotation_degrees": 20, "zoom": 0.3,
                                           "horizontal_flip": True}, 4, seed=0)
     assert samples.shape == (4, 32, 32, 3) and samples.dtype == np.uint8
     assert len({s.tobytes() for s in samples}) == 4 and not any(np.array_equal(s, picture) for s in samples)
@@ -217,7 +219,8 @@ def test_two_logical_cpus_train_a_vision_model_and_time_devices():
             return compile_model(V.digits_small_fc(), V.make_optimizer("adam", 0.01), "categorical_crossentropy",
                                  ["accuracy"])
         x, y = split_arrays(table, "train")
-        rows = V.device_comparison(build, x, y, devices=["cpu:0"], epochs=2, batch_size=32, n_classes=10, seed=0,
+        from ztdl_pipeline.core.vision_experiments import device_comparison
+        rows = device_comparison(build, x, y, devices=["cpu:0"], epochs=2, batch_size=32, n_classes=10, seed=0,
                                    strategy=strategy, seed_fn=compute.seed_everything)
         print(json.dumps({"replicas": description["replicas"], "model_replicas": trained.info["replicas"],
                           "losses": trained.history["loss"], "val": trained.history["val_accuracy"],

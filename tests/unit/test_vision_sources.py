@@ -165,3 +165,24 @@ def test_digits_come_from_scikit_learns_own_copy_offline(cache):
     digits = datasets.get("digits")
     path, digest, origin = DatasetSource(cache_dir=str(cache), allow_download=False).fetch(digits)
     assert (digest, origin) == (digits.sha256, "file") and path == cache / "sklearn" / "digits.csv.gz"
+
+
+# ---------------------------------------------------------------- run config: book values, fast overrides
+
+
+def test_vision_configs_take_the_fast_overrides_but_never_over_explicit_values():
+    from ztdl_pipeline.assets.vision import DigitsImprovementsConfig, FolderFeaturesConfig, MaleFemaleConfig
+    from ztdl_pipeline.core.profile import resolve_config
+
+    book, fast = MaleFemaleConfig().resolve("book"), MaleFemaleConfig().resolve("fast")
+    assert (book.epochs, book.steps_per_epoch, book.batch_size, book.profile) == (3, 600, 32, "book")
+    assert (fast.epochs, fast.steps_per_epoch, fast.batch_size, fast.profile) == (2, 4, 32, "fast")
+    explicit = MaleFemaleConfig(epochs=7)
+    assert (explicit.resolve("fast").epochs, explicit.resolve("fast").steps_per_epoch) == (7, 4)
+    assert explicit.settings("fast").adjustments == {
+        "steps_per_epoch": {"card": 600, "used": 4, "by": "fast profile"}}
+    features = resolve_config(FolderFeaturesConfig(test_images=7), "fast", FolderFeaturesConfig.FAST)
+    assert (features.values["train_images"], features.values["test_images"]) == (240, 7)
+    assert resolve_config(FolderFeaturesConfig(), "book", FolderFeaturesConfig.FAST).values["train_images"] == 0
+    improvements = resolve_config(DigitsImprovementsConfig(), "fast", DigitsImprovementsConfig.FAST).values
+    assert (improvements["epochs"], improvements["batch_norm_epochs"], improvements["images"]) == (2, 2, 400)

@@ -16,7 +16,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import keras
@@ -24,6 +24,8 @@ import numpy as np
 
 from ztdl_pipeline.core import images as I
 from ztdl_pipeline.core import metrics as M
+from ztdl_pipeline.core import profile as P
+from ztdl_pipeline.core import refs
 from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
@@ -176,21 +178,12 @@ def male_female_cnn(shape: Sequence[int] = (64, 64, 3),
         *layers, keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"), _classes(1)])
 
 
+# By name, for tests/unit/test_gate_baselines.py only: cards name their builder by reference
+# ("ztdl_pipeline.core.vision_models:mnist_cnn", resolved with core/refs.py), never through this table.
 BUILDERS: dict[str, Callable[..., keras.Model]] = {
     fn.__name__: fn for fn in [mnist_fc, mnist_cnn, mnist_two_conv, cifar10_cnn, cifar10_gpu_cnn,
                                mnist_2500_mlp, digits_small_fc, digits_deep, male_female_cnn]
 }
-
-# ch10's variants of the base model: builder options, and the book's protocol (repeats, epochs, batch size)
-DIGITS_VARIANTS: dict[str, dict[str, Any]] = {
-    "base": {},
-    "l2": {"l2": 0.005},
-    "dropout": {"input_dropout": 0.1, "dropout": 0.5},
-    "dropout_max_norm": {"input_dropout": 0.1, "dropout": 0.5, "max_norm": 2.0},
-    "batch_norm": {"batch_norm": True},
-    "augmentation": {"augmentation": DIGITS_AUGMENTATION},
-}
-
 
 # ---------------------------------------------------------------- training
 
@@ -200,6 +193,14 @@ class VisionHyper(Hyper):
     steps_per_epoch: int = 0  # 0: one pass over the training images per epoch
     train_limit: int = 0  # 0: every training image (DataCamp trains on the first 2500)
     validation: str = "split"  # split: Keras' last `validation_split` of the train rows; test: the test split
+
+
+def hyper_of(settings: P.Settings, kind: type[Hyper] | None = None) -> Hyper:
+    """The hyper-parameters of one run from its resolved settings (core/profile.py): the fields `kind`
+    (default VisionHyper) has, taken from the settings' values, and the run's profile."""
+    kind = kind or VisionHyper
+    names = {f.name for f in fields(kind)} - {"profile"}
+    return kind(**{k: v for k, v in settings.values.items() if k in names}, profile=settings.profile)
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -234,7 +235,7 @@ def n_outputs(example: TabularExample, attrs: Mapping[str, Any]) -> int | None:
 
 
 def build(example: TabularExample, attrs: Mapping[str, Any], hyper: Hyper, jit_compile="auto") -> keras.Model:
-    model = BUILDERS[example.builder](tuple(attrs["image_shape"]), **example.builder_kwargs)
+    model = refs.resolve(example.builder)(tuple(attrs["image_shape"]), **example.builder_kwargs)
     return compile_model(model, make_optimizer(hyper.optimizer, hyper.learning_rate, hyper.momentum),
                          example.loss, ["accuracy"], jit_compile=jit_compile)
 
@@ -338,8 +339,7 @@ def report_markdown(example: TabularExample, trained: TrainedModel, metrics: Map
     rows = comparison_rows(metrics, example.book)
     keys = ("loss", "accuracy", "precision", "recall", "f1")
     per_split = [[s, metrics[s]["n"], *[metrics[s][k] for k in keys]] for s in ("train", "test")]
-    gate = "fast-profile floor" if hyper["profile"] == "fast" else (
-        "stated threshold" if example.threshold is not None else f"book value − {example.tolerance}")
+    gate = example.gate_basis(hyper["profile"])
     settings = [[k, v] for k, v in hyper.items()] + [
         ["input", f"uint8 {'×'.join(map(str, info['image_shape']))}"],
         ["classes", ", ".join(map(str, info["classes"]))],
@@ -388,147 +388,3 @@ def describe_outputs(table) -> dict[str, Any]:
     if len(classes) == 2:
         return {"output_0": f"P({classes[1]})", "classes": classes}
     return {"output_0": "class probabilities", "classes": classes}
-
-
-# ---------------------------------------------------------------- ch10: repeated runs and learning curve
-
-
-def repeat_train(build_model: Callable[[], keras.Model], train_xy, test_xy, *, repeats: int, epochs: int,
-                 batch_size: int, n_classes: int, seed: int, seed_fn: Callable[[int], None] | None = None,
-                 steps_per_epoch: int = 0) -> dict[str, Any]:
-    """The book's repeat_train: `repeats` fresh models, validated on the test set every epoch; mean and std
-    over repeats of the train and test accuracy per epoch."""
-    runs = []
-    for repeat in range(repeats):
-        if seed_fn:
-            seed_fn(seed + repeat)
-        model = build_model()
-        batches = I.dataset(*train_xy, batch_size=batch_size, n_classes=n_classes, shuffle=True,
-                            seed=seed + repeat, repeat=bool(steps_per_epoch))
-        result = fit_dataset(model, batches, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                             images_per_epoch=steps_per_epoch * batch_size or len(train_xy[0]),
-                             validation=I.dataset(*test_xy, batch_size=1024, n_classes=n_classes))
-        runs.append(result)
-    train_acc = np.array([r["history"]["accuracy"] for r in runs])
-    test_acc = np.array([r["history"]["val_accuracy"] for r in runs])
-    return {"repeats": repeats, "epochs": epochs, "batch_size": batch_size,
-            "steps_per_epoch": steps_per_epoch,
-            "train_mean": train_acc.mean(0).tolist(), "train_std": train_acc.std(0).tolist(),
-            "test_mean": test_acc.mean(0).tolist(), "test_std": test_acc.std(0).tolist(),
-            "final_train": train_acc[:, -1].tolist(), "final_test": test_acc[:, -1].tolist(),
-            "seconds": round(sum(r["seconds"] for r in runs), 2)}
-
-
-def learning_curve(model: keras.Model, train_xy, test_xy, *, fractions: Sequence[float], epochs: int,
-                   batch_size: int, n_classes: int, seed: int) -> list[dict[str, Any]]:
-    """ch10: train on growing stratified subsets of the train split, each time reset to the same initial
-    weights (the book's model.set_weights(initial_weights)); accuracy on the subset and on the test split."""
-    from sklearn.model_selection import train_test_split
-
-    x, y = train_xy
-    initial = model.get_weights()
-    points = []
-    for size in (len(x) * np.asarray(fractions)).astype(int):
-        rows, _ = train_test_split(np.arange(len(x)), train_size=int(size), random_state=0, stratify=y)
-        model.set_weights(initial)
-        batches = I.dataset(x[rows], y[rows], batch_size=batch_size, n_classes=n_classes, shuffle=True,
-                            seed=seed)
-        fit_dataset(model, batches, epochs=epochs, images_per_epoch=len(rows))
-        points.append({"train_size": int(size),
-                       "train_accuracy": M.accuracy(y[rows], predict(model, x[rows])),
-                       "test_accuracy": M.accuracy(test_xy[1], predict(model, test_xy[0]))})
-    return points
-
-
-def mean_std_curves(results: Mapping[str, Mapping[str, Any]], title: str) -> bytes:
-    """The book's plot_mean_std: per variant, train (dashed) and test accuracy per epoch with ±1 std bands."""
-    import matplotlib.pyplot as plt
-
-    from ztdl_pipeline.core.plots import _png
-
-    columns = min(3, len(results))
-    rows = -(-len(results) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False, sharey=True)
-    for ax in axes.ravel()[len(results):]:
-        ax.axis("off")
-    for ax, (name, result) in zip(axes.ravel(), results.items()):
-        epochs = np.arange(1, len(result["train_mean"]) + 1)
-        for key, style in (("train", "--"), ("test", "-")):
-            mean, std = np.asarray(result[f"{key}_mean"]), np.asarray(result[f"{key}_std"])
-            ax.plot(epochs, mean, style, label=key)
-            ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
-        ax.set_title(f"{name} ({result['repeats']} runs)")
-        ax.set_xlabel("epoch")
-        ax.legend(loc="lower right")
-    fig.suptitle(title)
-    return _png(fig)
-
-
-def learning_curve_plot(points: Sequence[Mapping[str, Any]], title: str) -> bytes:
-    import matplotlib.pyplot as plt
-
-    from ztdl_pipeline.core.plots import _png
-
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    sizes = [p["train_size"] for p in points]
-    ax.plot(sizes, [p["train_accuracy"] for p in points], "o--", label="train (subset)")
-    ax.plot(sizes, [p["test_accuracy"] for p in points], "o-", label="test")
-    ax.set_xlabel("training images")
-    ax.set_ylabel("accuracy")
-    ax.legend()
-    ax.set_title(title)
-    return _png(fig)
-
-
-# ---------------------------------------------------------------- ch9: devices
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Build models under a dtype policy (e.g. float32 for a CPU run while the GPU runs mixed_float16)."""
-    previous = keras.config.dtype_policy().name
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
-def device_comparison(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, *,
-                      devices: Sequence[str], epochs: int, batch_size: int, n_classes: int, seed: int,
-                      mixed_precision: bool = False, strategy=None,
-                      seed_fn: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """ch9: the same model trained on each device in turn (one replica, batch `batch_size`), then, when
-    `strategy` holds several replicas, data-parallel with the global batch `batch_size × replicas` (the
-    book's batch_size=1024*NGPU). GPUs run mixed_float16 when asked; the CPU always float32."""
-    runs: list[tuple[str, int, Any, str]] = [
-        (device, 1, None, "mixed_float16" if mixed_precision and device.startswith("gpu") else "float32")
-        for device in devices]
-    replicas = getattr(strategy, "num_replicas_in_sync", 1)
-    if replicas > 1:
-        runs.append((f"MirroredStrategy × {replicas}", replicas, strategy, keras.config.dtype_policy().name))
-    rows = []
-    for label, copies, scope, policy in runs:
-        if seed_fn:
-            seed_fn(seed)
-        placement = scope.scope() if scope is not None else keras.device(label)
-        with dtype_policy(policy), placement:
-            model = build_model()
-            batches = I.dataset(x, y, batch_size=batch_size * copies, n_classes=n_classes, shuffle=True,
-                                seed=seed)
-            result = fit_dataset(model, batches, epochs=epochs, images_per_epoch=len(x))
-        history = result["history"]
-        rows.append({"device": label, "replicas": copies, "batch_size": batch_size * copies,
-                     "precision": policy, "epoch_seconds": result["epoch_seconds"], "seconds": result["seconds"],
-                     "images_per_second_last_epoch": round(len(x) / result["epoch_seconds"][-1], 1),
-                     "final_loss": history["loss"][-1], "final_accuracy": history["accuracy"][-1]})
-    return rows
-
-
-def augment_samples(image: np.ndarray, augmentation: Mapping[str, Any], count: int, seed: int) -> np.ndarray:
-    """`count` random augmentations of one uint8 image (the book's squirrel demo), as uint8."""
-    layers = keras.Sequential(augmenter(**augmentation), name="augmentation")
-    batch = np.repeat(image[None].astype("float32"), count, axis=0)
-    keras.utils.set_random_seed(seed)
-    out = keras.ops.convert_to_numpy(layers(batch, training=True))
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

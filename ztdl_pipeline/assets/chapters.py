@@ -1,0 +1,49 @@
+"""One report writer for every report asset: reports/<name>/ gets report.md and its PNGs, and the UI gets the
+same report (plots inline) with its folder. metrics.json is the asset's output value, written next to them by
+the report IO manager (`report_io`), so the asset returns `dg.Output(result, metadata=write_chapter_report(...))`.
+
+Used by the chapter reports of vision and transfer; meant for tabular's sweeps and the generic per-example
+report asset too: a report whose Markdown is not plain sections passes `sections` as a function of `embed`
+(True: plots as data URIs for the UI; False: links to the PNG files beside report.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+
+from ztdl_pipeline.core.chapter import Chapter
+from ztdl_pipeline.resources.storage import Storage
+
+Sections = Sequence[tuple[str, str]] | Callable[[bool], str]
+
+
+def write_chapter_report(storage: Storage, name: str, title: str, sections: Sections,
+                         images: Mapping[str, bytes], result: Mapping[str, Any]) -> dict[str, Any]:
+    """Write <profile root>/reports/<name>/ (report.md, <image>.png) and return the UI metadata: the report,
+    its folder and, where `result` records one, the profile it was made under."""
+    from ztdl_pipeline.core.report import render, write_report_folder
+
+    def markdown(embed: bool) -> str:
+        return sections(embed) if callable(sections) else render(title, sections, images, embed=embed)
+
+    folder = storage.folder("reports", name)
+    write_report_folder(folder, markdown(embed=False), images)
+    metadata: dict[str, Any] = {"report": dg.MetadataValue.md(markdown(embed=True)),
+                                "report_folder": dg.MetadataValue.path(str(folder))}
+    if isinstance(result.get("profile"), str):
+        metadata["profile"] = result["profile"]
+    return metadata
+
+
+def chapter_output(storage: Storage, name: str, chapter: Chapter,
+                   adjustments: Mapping[str, Any] | None = None) -> dg.Output[dict]:
+    """The output of a chapter report asset: the chapter's result, its numbers, the written report, and what
+    the run profile changed (core/profile.Settings.adjustments, as JSON)."""
+    metadata = {**chapter.metadata, **write_chapter_report(storage, name, chapter.title, chapter.sections,
+                                                           chapter.images, chapter.result)}
+    if adjustments is not None:
+        metadata["profile adjustments"] = json.dumps(adjustments)
+    return dg.Output(chapter.result, metadata=metadata)
