@@ -76,7 +76,7 @@ def embeddings_run(tmp_path_factory, mirror):
     with zipfile.ZipFile(base / "glove.6B.zip", "w") as archive:
         archive.write(base / "glove.6B.50d.txt", "glove.6B.50d.txt")
     npz, index = write_reuters_files(base)
-    reuters = {"num_words": 60, "maxlen": 40, "fast_train": 240, "fast_test": 80}  # book: 20000, 100
+    reuters = {"num_words": 60, "maxlen": 40, "train_rows": 240, "test_rows": 80}  # book: 20000, 100
     config = {"ops": {
         "raw__glove_6b_50d": {"config": {"path": str(base / "glove.6B.zip")}},
         "raw__reuters": {"config": {"url": npz.as_uri(), "sha256": _sha256(npz), "word_index_url": index.as_uri()}},

@@ -13,6 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from ztdl_pipeline.core import embedding_report as ER
 from ztdl_pipeline.core import embeddings as E
 from ztdl_pipeline.core import reuters as R
 from ztdl_pipeline.core.errors import DataError
@@ -140,7 +141,7 @@ def test_analogy_and_neighbours_report(glove_file):
     small = E.load_glove(E.write_glove_text(glove_file[0].parent / "small.txt", ["a", "b"], np.eye(2)))
     assert E.analogy(small, "man", "king", "woman") is None
     assert E.neighbours(small, ["good"]) == {"good": None}
-    sections = dict(E.report_markdown_sections({**result, "coverage": {"imdb": E.coverage(
+    sections = dict(ER.report_markdown_sections({**result, "coverage": {"imdb": E.coverage(
         build_vocabulary([["good"]], None), np.array([False, False, True]))}}, "glove", "glove"))
     assert "queen" in sections["king − man + woman"] and "0.8524" in sections["king − man + woman"]
     assert "| imdb | 1 | 1 | 1.0000 | 1.0000 |" in sections["Coverage of the vocabularies"]
@@ -148,8 +149,8 @@ def test_analogy_and_neighbours_report(glove_file):
 
 def test_projector_files_format(glove_file, tmp_path):
     kv = E.load_glove(glove_file[0])
-    files = E.projector_files(kv, n_viz=12, tensor_name="glove")
-    folder = E.write_projector(tmp_path / "projector", files)
+    files = ER.projector_files(kv, n_viz=12, tensor_name="glove")
+    folder = ER.write_projector(tmp_path / "projector", files)
     rows = (folder / "vectors.tsv").read_text().splitlines()
     assert len(rows) == 12
     np.testing.assert_allclose(np.array([[float(v) for v in r.split("\t")] for r in rows]), kv.vectors[:12],
@@ -158,8 +159,8 @@ def test_projector_files_format(glove_file, tmp_path):
     config = (folder / "projector_config.pbtxt").read_text()
     assert 'tensor_path: "vectors.tsv"' in config and 'metadata_path: "metadata.tsv"' in config
     assert "tensor_shape: 12" in config and "tensor_shape: 8" in config
-    assert len(E.projector_files(kv, n_viz=4000, tensor_name="g")["metadata.tsv"].splitlines()) == len(WORDS)
-    png = E.projection_plot(kv, 15, ["king", "queen", "nope"], "test")
+    assert len(ER.projector_files(kv, n_viz=4000, tensor_name="g")["metadata.tsv"].splitlines()) == len(WORDS)
+    png = ER.projection_plot(kv, 15, ["king", "queen", "nope"], "test")
     assert png.startswith(b"\x89PNG")
 
 

@@ -29,14 +29,25 @@ import pyarrow as pa
 from ztdl_pipeline import datasets, settings
 from ztdl_pipeline.assets import factory
 from ztdl_pipeline.assets.factory import TrainingConfig
-from ztdl_pipeline.core.report import BookNumber as B
+from ztdl_pipeline.assets.text import settings as text_settings
+from ztdl_pipeline.core import refs, versioning
+from ztdl_pipeline.core.embedding_cards import PRETRAINED, REUTERS_EXAMPLES
 from ztdl_pipeline.core.specs import Hyper
-from ztdl_pipeline.core.specs import TabularExample as Example
 from ztdl_pipeline.resources.compute import TensorFlowCompute
 from ztdl_pipeline.resources.data_source import DatasetSource
 
 GROUP = "embeddings"
 TEXT_CORPORA = ("movie_reviews", "imdb")  # the text group's features/<x>_text and features/<x>_vocabulary
+
+FAST: dict[str, dict] = {  # the fast profile's overrides by config class (core/profile.py; run config wins)
+    "Word2VecConfig": {"min_count": 2},  # the sub-sampled corpora are small
+    "ReutersFeaturesConfig": {"train_rows": 1000, "test_rows": 300},  # the first sequences of each split
+}
+
+
+def _resolved(context, config, storage):
+    return text_settings(context, config, storage, FAST)
+
 
 # ------------------------------------------------------------------ raw data (canonical-only)
 
@@ -147,13 +158,10 @@ raw_assets = [raw_glove_6b_50d, raw_reuters]
 
 def _kv_record(storage: factory.Storage, name: str, kv, extra: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Save the vectors as <profile root>/models/<name>/vectors.kv; the record and its content hash."""
-    import numpy as np
-
-    from ztdl_pipeline.core.embeddings import save_keyed_vectors
+    from ztdl_pipeline.core.embeddings import save_keyed_vectors, vectors_digest
 
     path = save_keyed_vectors(kv, storage.folder("models", name) / "vectors.kv")
-    digest = hashlib.sha256(np.ascontiguousarray(kv.vectors).tobytes()
-                            + "\n".join(kv.index_to_key).encode("utf-8")).hexdigest()
+    digest = vectors_digest(kv)
     record = {"name": name, "path": str(path), "vocabulary_size": len(kv.index_to_key),
               "dim": int(kv.vector_size), "vectors_sha256": digest, "first_words": kv.index_to_key[:20], **extra}
     return record, digest
@@ -202,7 +210,6 @@ class Word2VecConfig(dg.Config):
     epochs: int = 5
     seed: int = 0
     corpora: list[str] = list(TEXT_CORPORA)
-    fast_min_count: int = 2  # the fast profile's sub-sampled corpora are small
 
 
 @factory.versioned_asset(key=["models", "word2vec_reviews"],
@@ -215,31 +222,24 @@ def word2vec_reviews(context: dg.AssetExecutionContext, config: Word2VecConfig, 
                      movie_reviews_text: pd.DataFrame, imdb_text: pd.DataFrame) -> dg.Output[dict]:
     import time
 
-    from ztdl_pipeline.core.embeddings import train_word2vec
+    from ztdl_pipeline.core.embeddings import review_sentences, train_word2vec
 
-    profile = storage.run_profile()
-    frames = {"movie_reviews": movie_reviews_text, "imdb": imdb_text}
-    sentences, documents = [], {}
-    for name in config.corpora:
-        frame = frames[name]
-        train = frame[frame["split"] == "train"]
-        documents[name] = len(train)
-        sentences += [list(tokens) for tokens in train["tokens"]]
-    min_count = min(config.min_count, config.fast_min_count) if profile == "fast" else config.min_count
+    values, adjusted = _resolved(context, config, storage)
+    sentences, documents = review_sentences({"movie_reviews": movie_reviews_text, "imdb": imdb_text},
+                                            values["corpora"])
     start = time.perf_counter()
-    kv = train_word2vec(sentences, vector_size=config.vector_size, window=config.window, min_count=min_count,
-                        sg=config.sg, negative=config.negative, epochs=config.epochs, seed=config.seed)
+    kv = train_word2vec(sentences, **{k: values[k] for k in ("vector_size", "window", "min_count", "sg",
+                                                              "negative", "epochs", "seed")})
     seconds = time.perf_counter() - start
     tokens = sum(len(s) for s in sentences)
-    settings_used = {**config.model_dump(), "min_count": min_count, "workers": 1, "hashfxn": "crc32",
-                     "profile": profile}
+    settings_used = {**values, "workers": 1, "hashfxn": "crc32", "profile": adjusted["profile"]}
     record, digest = _kv_record(storage, "word2vec_reviews", kv, {"documents": documents, "tokens": tokens,
-                                                         "train_seconds": round(seconds, 3),
-                                                         "settings": settings_used})
+                                                                 "train_seconds": round(seconds, 3),
+                                                                 "settings": settings_used})
     context.log.info(f"Word2Vec: {tokens} tokens of {sum(documents.values())} reviews -> "
                      f"{record['vocabulary_size']} words in {seconds:.1f} s")
     return dg.Output(record, data_version=dg.DataVersion(digest), metadata={
-        "vocabulary_size": float(record["vocabulary_size"]), "dim": float(record["dim"]),
+        "vocabulary_size": float(record["vocabulary_size"]), "dim": float(record["dim"]), **adjusted,
         "corpus_tokens": float(tokens), "train_seconds": seconds, "vectors_sha256": digest,
         "settings": json.dumps(settings_used), "kv_file": dg.MetadataValue.path(record["path"])})
 
@@ -293,54 +293,27 @@ def embedding_report_asset(short: str) -> dg.AssetsDefinition:
               kinds={"gensim", "markdown"},
               description=f"{short}: king − man + woman, the ch26 analogies and neighbours next to the book's, "
                           "coverage of the review vocabularies, a PCA plot and TensorBoard projector files")
-    def _report(context: dg.AssetExecutionContext, config: EmbeddingReportConfig, storage: factory.Storage,
-                embedding: dict, **tables) -> dg.Output[dict]:
-        from ztdl_pipeline.core import embeddings as E
-        from ztdl_pipeline.core.report import render, write_report_folder
+    def _report(config: EmbeddingReportConfig, storage: factory.Storage, embedding: dict,
+                **tables) -> dg.Output[dict]:
+        from ztdl_pipeline.core.embedding_report import embedding_report
+        from ztdl_pipeline.core.embeddings import load_keyed_vectors
 
-        kv = E.load_keyed_vectors(embedding["path"])
-        result = E.analogy_report(kv)
-        result["coverage"] = {vocab: E.coverage(tables[f"{vocab}_vocabulary"],
-                                                tables[f"{vocab}_matrix"].column("found").to_numpy())
-                              for vocab in TEXT_CORPORA}
         folder = storage.folder("reports", name)
-        projector = E.write_projector(folder / "projector", E.projector_files(kv, config.n_viz, EMBEDDINGS[short]))
-        highlight = [*E.PROBE_WORDS, *(w for t in E.ANALOGIES for w in t), "queen", "berlin", "puppy"]
-        images = {"projection": E.projection_plot(kv, config.n_plot, highlight,
-                                                  f"{short}: PCA of the first {config.n_plot} words")}
-        book_key = "glove" if short == "glove" else "word2vec_googlenews"
-        about = (f"{embedding['vocabulary_size']:,} words × {embedding['dim']} dimensions, from "
-                 f"{embedding.get('source', 'the review corpora')}. ")
-        if short == "word2vec":
-            about += (f"Trained here on {embedding['tokens']:,} tokens of {sum(embedding['documents'].values()):,} "
-                      f"reviews ({json.dumps(embedding['settings'])}). The book's Word2Vec column is Google's "
-                      "GoogleNews vectors (about 100 billion words): a model trained on a few million tokens of "
-                      "movie reviews is not expected to find the same neighbours or analogies; reproducible "
-                      "with workers=1, the seed and a stable hash function.")
-        sections = [("Embedding", about), *E.report_markdown_sections(result, short, book_key),
-                    ("TensorBoard projector", (
-                        f"`{projector}`: vectors.tsv and metadata.tsv for the first {min(config.n_viz, len(kv.index_to_key))} "
-                        "words and projector_config.pbtxt (the book's n_viz = 4000). View with "
-                        f"`tensorboard --logdir {projector}` (Projector tab) or load the two TSV files at "
-                        "https://projector.tensorflow.org.")),
-                    ("Source", "book ch12.gensim_glove_similarity_analogy, ch12.tensorboard_projector "
-                               "(L17070–17378), sol.ch12.ex1 (L24135–24302)")]
-        title = f"Word embeddings: {short}"
-        write_report_folder(folder, render(title, sections, images, embed=False), images)
-        result.update({"embedding": short, "record": embedding, "projector": str(projector), "n_viz": config.n_viz})
-        king = result["king_man_woman"]
-        metadata: dict[str, Any] = {
-            "report": dg.MetadataValue.md(render(title, sections, images, embed=True)),
-            "report_folder": dg.MetadataValue.path(str(folder)), "king_man_woman_top": str(king["top"]),
-            "book_queen_similarity": E.BOOK_KING_QUEEN}
-        if king["queen_similarity"] is not None:
-            metadata["queen_similarity"] = king["queen_similarity"]
-        for vocab, share in result["coverage"].items():
-            metadata[f"{vocab}_share_tokens"] = share["share_tokens"]
-            metadata[f"{vocab}_share_occurrences"] = share["share_occurrences"]
-        return dg.Output(result, metadata=metadata)
+        title, sections, images, result, numbers = embedding_report(
+            load_keyed_vectors(embedding["path"]), embedding, tables, TEXT_CORPORA, short, EMBEDDINGS[short],
+            config.n_viz, config.n_plot, folder)
+        return _written(folder, title, sections, images, result, numbers)
 
     return _report
+
+
+def _written(folder, title: str, sections, images: dict, result: dict, numbers: dict) -> dg.Output[dict]:
+    """Write a chapter report's folder (markdown, images, metrics.json) and show it in the UI."""
+    from ztdl_pipeline.core.report import render, write_report_folder
+
+    write_report_folder(folder, render(title, sections, images, embed=False), images)
+    return dg.Output(result, metadata={**numbers, "report": dg.MetadataValue.md(render(title, sections, images, True)),
+                                       "report_folder": dg.MetadataValue.path(str(folder))})
 
 
 embedding_reports = [embedding_report_asset(short) for short in EMBEDDINGS]
@@ -356,19 +329,8 @@ class ReutersFeaturesConfig(dg.Config):
     maxlen: int = 100
     seed: int = 113
     test_split: float = 0.2
-    fast_train: int = 1000  # the first sequences of each split kept under the fast profile; 0: all
-    fast_test: int = 300
-
-
-def _reuters_splits(raw: pd.DataFrame, config: ReutersFeaturesConfig):
-    from ztdl_pipeline.core import reuters as R
-
-    files = dict(zip(raw.name, raw.file))
-    sequences, labels = R.read_npz(files["reuters"])
-    word_index = R.read_word_index(files["reuters_word_index"])
-    train, test = R.load_data(sequences, labels, num_words=config.num_words, index_from=config.index_from,
-                              seed=config.seed, test_split=config.test_split)
-    return train, test, word_index
+    train_rows: int = 0  # the first sequences of the train split kept; 0: all
+    test_rows: int = 0  # the same for the test split
 
 
 @factory.versioned_asset(key=["features", "reuters"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
@@ -376,29 +338,13 @@ def _reuters_splits(raw: pd.DataFrame, config: ReutersFeaturesConfig):
           description="Reuters as the book prepares it: load_data(num_words=20000, index_from=2) (8,982 train / "
                       "2,246 test), padded at the front to 100 ids; ids as a fixed-shape int32 tensor column "
                       "(fast profile: the first 1,000 / 300)")
-def reuters_features(config: ReutersFeaturesConfig, storage: factory.Storage,
+def reuters_features(context: dg.AssetExecutionContext, config: ReutersFeaturesConfig, storage: factory.Storage,
                      raw: pd.DataFrame) -> dg.Output[pa.Table]:
-    import numpy as np
+    from ztdl_pipeline.core.reuters_steps import features_table
 
-    from ztdl_pipeline.core import reuters as R
-
-    profile = storage.run_profile()
-    (x_train, y_train), (x_test, y_test), _ = _reuters_splits(raw, config)
-    longest = max((len(x) for x in [*x_train, *x_test]), default=0)
-    if profile == "fast":
-        if config.fast_train:
-            x_train, y_train = x_train[:config.fast_train], y_train[:config.fast_train]
-        if config.fast_test:
-            x_test, y_test = x_test[:config.fast_test], y_test[:config.fast_test]
-    ids = np.concatenate([R.pad(x_train, config.maxlen), R.pad(x_test, config.maxlen)])
-    splits = np.array(["train"] * len(x_train) + ["test"] * len(x_test))
-    attrs = {"num_words": config.num_words, "index_from": config.index_from, "profile": profile,
-             "source": "raw/reuters", "longest_sequence": longest}
-    table = R.table(ids, np.concatenate([y_train, y_test]), splits, attrs)
-    return dg.Output(table, metadata={
-        "rows_train": float(len(x_train)), "rows_test": float(len(x_test)), "maxlen": float(config.maxlen),
-        "longest_sequence (book: 2376)": float(longest), "profile": profile,
-        "topics in train": float(len(np.unique(y_train))), "dagster/row_count": table.num_rows})
+    values, adjusted = _resolved(context, config, storage)
+    table, numbers = features_table(raw, profile=adjusted["profile"], **values)
+    return dg.Output(table, metadata={**numbers, **adjusted})
 
 
 @factory.versioned_asset(key=["features", "reuters_vocabulary"], ins={"raw": dg.AssetIn(["raw", "reuters"])}, group_name=GROUP,
@@ -406,12 +352,11 @@ def reuters_features(config: ReutersFeaturesConfig, storage: factory.Storage,
           description="The Reuters model's ids as a vocabulary table (id, token, count in the whole train split): "
                       "0 \"\", 1 \"[START]\", 2 \"[UNK]\", word rank r -> id r + 2, up to 19,999")
 def reuters_vocabulary(config: ReutersFeaturesConfig, raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
-    from ztdl_pipeline.core import reuters as R
+    from ztdl_pipeline.core.reuters_steps import vocabulary_table
 
-    (x_train, _), _, word_index = _reuters_splits(raw, config)
-    table = R.vocabulary(word_index, x_train, num_words=config.num_words, index_from=config.index_from)
-    return dg.Output(table, metadata={"ids": float(len(table)), "word_index_size": float(len(word_index)),
-                                      "dagster/row_count": len(table)})
+    table, numbers = vocabulary_table(raw, num_words=config.num_words, index_from=config.index_from,
+                                      seed=config.seed, test_split=config.test_split)
+    return dg.Output(table, metadata=numbers)
 
 
 reuters_matrices = [matrix_asset("reuters", short, reserved=3) for short in EMBEDDINGS]
@@ -430,6 +375,9 @@ class ReutersFamily(factory.Family):
 
     features_type = pa.Table
     metadata_splits = ("train", "test")
+
+    def builder_ref(self, example) -> versioning.Ref:
+        return versioning.Ref(*refs.split(example.builder))
 
     def train(self, example, features, hyper, **kwargs):
         return _reuters_core().train(example, features, hyper, embedding_dim=hyper.embedding_dim, **kwargs)
@@ -481,40 +429,6 @@ class ReutersConfig(TrainingConfig):
     def resolve(self, profile: str):
         return ReutersHyper(**dataclasses.asdict(super().resolve(profile)), embedding_dim=self.embedding_dim,
                             missing=self.missing)
-
-
-_BOOK_RANDOM = (B("test", "accuracy", 0.6380231522707035, "L24472"), B("test", "loss", 1.51039785576631, "L24471"),
-                B("train", "accuracy", 0.8184146069386732, "L24470"),
-                B("history", "val_accuracy", 0.6574, "L24468 (epoch 5)"))
-_BOOK_FROZEN = (B("test", "accuracy", 0.570792520062157, "L24501 (frozen FastText 300d)"),
-                B("test", "loss", 1.695558883627928, "L24500"),
-                B("train", "accuracy", 0.5871743487106668, "L24499"),
-                B("history", "val_accuracy", 0.5840, "L24497 (epoch 5)"))
-_SOURCE = "book sol.ch12.ex2_reuters_random_vs_fasttext_embeddings (L24304–24508)"
-_INPUT_NOTE = ("The model (and its export) takes the padded id sequence of features/reuters (`ids`, int32 [100]: 0 "
-               "padding, 1 start, 2 unknown, word rank + 2), as keras.datasets.reuters gives it; the newswires' "
-               "text is not part of the dataset.")
-
-REUTERS_EXAMPLES = {
-    "random": Example(
-        name="reuters_lstm_random", dataset="reuters", title="ch12 ex2: Reuters LSTM, trainable random Embedding",
-        source=_SOURCE, builder="reuters_lstm", loss="sparse_categorical_crossentropy", primary=("test", "accuracy"),
-        tolerance=0.05, fast_floor=0.3, book=_BOOK_RANDOM, notes=_INPUT_NOTE),
-    "word2vec": Example(
-        name="reuters_lstm_word2vec", dataset="reuters",
-        title="ch12 ex2: Reuters LSTM, frozen Word2Vec (reviews) Embedding", source=_SOURCE, builder="reuters_lstm",
-        loss="sparse_categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.1, fast_floor=0.3,
-        book=_BOOK_FROZEN,
-        notes="The book froze FastText wiki-news 300d vectors (not available here); this model freezes the "
-              "Word2Vec vectors trained on the review corpora (models/word2vec_reviews), which know fewer "
-              "newswire words. " + _INPUT_NOTE),
-    "glove": Example(
-        name="reuters_lstm_glove", dataset="reuters", title="ch12 ex2: Reuters LSTM, frozen GloVe 6B 50d Embedding",
-        source=_SOURCE, builder="reuters_lstm", loss="sparse_categorical_crossentropy", primary=("test", "accuracy"),
-        tolerance=0.1, fast_floor=0.3, book=_BOOK_FROZEN,
-        notes="The book froze FastText wiki-news 300d vectors (not available here); this model freezes GloVe 6B "
-              "50d, the pretrained vectors of ch12. " + _INPUT_NOTE),
-}
 
 
 def frozen_model_asset(short: str) -> dg.AssetsDefinition:
@@ -579,46 +493,12 @@ def reuters_comparison_asset(short: str) -> dg.AssetsDefinition:
               description=f"ch12 ex2: trainable random vs frozen {short} Embedding on Reuters, side by side with "
                           "the book's random vs frozen FastText (train/test accuracy, overfitting, curves)")
     def _compare(storage: factory.Storage, random: dict, frozen: dict) -> dg.Output[dict]:
-        from ztdl_pipeline.core import plots
-        from ztdl_pipeline.core.report import markdown_table, render, write_report_folder
+        from ztdl_pipeline.core.reuters_steps import comparison_report
 
-        book = {"random": {"train": 0.8184146069386732, "test": 0.6380231522707035},
-                "frozen": {"train": 0.5871743487106668, "test": 0.570792520062157}}
-        rows = []
-        for label, metrics, ref in (("random, trainable", random, book["random"]),
-                                    (f"{short}, frozen", frozen, book["frozen"])):
-            gap = metrics["train"]["accuracy"] - metrics["test"]["accuracy"]
-            rows.append([label, metrics["train"]["accuracy"], metrics["test"]["accuracy"], f"{gap:+.4f}",
-                         metrics["test"]["loss"], ref["train"], ref["test"], f"{ref['train'] - ref['test']:+.4f}"])
-        table = markdown_table(["embedding", "train accuracy", "test accuracy", "train − test", "test loss",
-                                "book train", "book test", "book train − test"], rows)
-        curves = {"random: accuracy": random["curves"]["accuracy"],
-                  f"{short}: accuracy": frozen["curves"]["accuracy"]}
-        for label, metrics in (("random", random), (short, frozen)):
-            if "val_accuracy" in metrics["curves"]:
-                curves[f"{label}: val_accuracy"] = metrics["curves"]["val_accuracy"]
-        images = {"accuracy_curves": plots.sweep_curves({k: {"accuracy": v} for k, v in curves.items()},
-                                                        "accuracy", f"Reuters: random vs frozen {short}")}
-        sections = [
-            ("Random vs frozen", table),
-            ("The book", "Random 300-d embeddings: train 0.818, test 0.638; frozen FastText 300d: train 0.587, "
-                         "test 0.571 (L24456–24508): the random embedding overfits more, the frozen one stays "
-                         "closer to its train score."),
-            ("Pretrained vectors used", f"{short} ({'GloVe 6B 50d' if short == 'glove' else 'Word2Vec trained on the review corpora'}); "
-                                        "the book's FastText wiki-news 300d is not available here."),
-            ("Profile", f"{random['profile']} (the fast profile trains on a sub-sample for fewer epochs)"),
-            ("Source", _SOURCE)]
-        folder = storage.folder("reports", f"reuters_embeddings_{short}")
-        title = f"Reuters: trainable random vs frozen {short} embeddings"
-        write_report_folder(folder, render(title, sections, images, embed=False), images)
-        result = {"profile": random["profile"], "embedding": short, "random": {s: random[s] for s in ("train", "test")},
-                  "frozen": {s: frozen[s] for s in ("train", "test")}, "book": book}
-        return dg.Output(result, metadata={
-            "random_test_accuracy": random["test"]["accuracy"], "frozen_test_accuracy": frozen["test"]["accuracy"],
-            "random_overfit": random["train"]["accuracy"] - random["test"]["accuracy"],
-            "frozen_overfit": frozen["train"]["accuracy"] - frozen["test"]["accuracy"],
-            "report": dg.MetadataValue.md(render(title, sections, images, embed=True)),
-            "report_folder": dg.MetadataValue.path(str(folder))})
+        title, sections, images, result, numbers = comparison_report(
+            short, PRETRAINED[short], random, frozen, REUTERS_EXAMPLES["random"], REUTERS_EXAMPLES[short])
+        return _written(storage.folder("reports", f"reuters_embeddings_{short}"), title, sections, images, result,
+                        numbers)
 
     return _compare
 

@@ -32,8 +32,7 @@ _T = "ztdl_pipeline.core.text"
 
 # ------------------------------------------------------------------ data: readers, the profile's overrides
 
-RAW = {"sms_spam": f"{_T}:read_sms_spam", "movie_reviews": f"{_T}:read_movie_reviews", "names": f"{_T}:read_names",
-       "imdb": f"{_T}:read_imdb_archive", "imdb_word_index": f"{_T}:read_word_index"}
+RAW = {name: f"{_T}:{reader}" for name, reader in (("sms_spam", "read_sms_spam"), ("movie_reviews", "read_movie_reviews"), ("names", "read_names"), ("imdb", "read_imdb_archive"), ("imdb_word_index", "read_word_index"))}
 COPIES = {"sms_spam": "sms_zip"}  # a second copy of the same data whose counts must agree
 
 FAST: dict[str, dict[str, Any]] = {  # by config class (a subclass inherits and may override)
@@ -45,10 +44,11 @@ FAST: dict[str, dict[str, Any]] = {  # by config class (a subclass inherits and 
 }
 
 
-def settings(context, config: dg.Config, storage: factory.Storage) -> tuple[dict[str, Any], dict[str, Any]]:
+def settings(context, config: dg.Config, storage: factory.Storage,
+             overrides: dict[str, dict[str, Any]] = FAST) -> tuple[dict[str, Any], dict[str, Any]]:
     """The config's values under the run's profile (core/profile.py: a run-config value always wins), each
-    change logged; and the metadata that records the changes."""
-    fast = {k: v for cls in reversed(type(config).__mro__) for k, v in FAST.get(cls.__name__, {}).items()}
+    change logged; and the metadata that records the changes. `overrides`: the fast profile's, by config class."""
+    fast = {k: v for cls in reversed(type(config).__mro__) for k, v in overrides.get(cls.__name__, {}).items()}
     resolved = P.resolve_config(config, storage.run_profile(), fast)
     for line in resolved.notes():
         context.log.info(line)

@@ -350,91 +350,21 @@ def _similarity(kv, word: str, positive: list[str], negative: list[str]) -> floa
     return float(np.dot(kv.get_vector(word, norm=True), target))
 
 
-def report_markdown_sections(result: Mapping[str, Any], name: str, book_key: str) -> list[tuple[str, str]]:
-    """Markdown sections for one embedding: king − man + woman, analogies, neighbours, coverage."""
-    from ztdl_pipeline.core.report import markdown_table
-
-    def words(pairs) -> str:
-        return "—" if pairs is None else ", ".join(f"{w} ({s:.3f})" for w, s in pairs)
-
-    king = result["king_man_woman"]
-    king_text = (f"**{name}**: king − man + woman → `{king['top']}` ({king['similarity']:.4f}); queen's "
-                 f"similarity {king['queen_similarity']:.4f}." if king["top"] else
-                 f"**{name}**: king, man or woman is not in the vocabulary.") + (
-        f" Book (GloVe 6B 50d, ch12 L17160): `queen` {BOOK_KING_QUEEN:.4f}.")
-    analogies = markdown_table(
-        ["a : b = c : ?", f"ours ({name}, top 3)", f"book ({book_key})", "book (GloVe)"],
-        [[f"{r['a']} : {r['b']} = {r['c']} : ?", words(r["ours"]), ", ".join(r["book"].get(book_key, [])),
-          ", ".join(r["book"]["glove"])] for r in result["analogies"]])
-    neighbours_table = markdown_table(
-        ["word", f"ours ({name}, top 5)", f"book ({book_key})", "book (GloVe)"],
-        [[w, words(r["ours"]), ", ".join(r["book"].get(book_key, [])), ", ".join(r["book"]["glove"])]
-         for w, r in result["neighbours"].items()])
-    coverage_rows = [[vocab, int(c["tokens"]), int(c["tokens_found"]), c["share_tokens"], c["share_occurrences"]]
-                     for vocab, c in result.get("coverage", {}).items()]
-    sections = [("king − man + woman", king_text), ("Analogies (sol.ch12.ex1, L24277–24300)", analogies),
-                ("Nearest neighbours (sol.ch12.ex1, L24201–24238)", neighbours_table)]
-    if coverage_rows:
-        sections.append(("Coverage of the vocabularies", markdown_table(
-            ["vocabulary", "tokens (ids ≥ 2)", "found", "share of tokens", "share of occurrences (train)"],
-            coverage_rows)))
-    return sections
+def review_sentences(frames: Mapping[str, pd.DataFrame], corpora: Sequence[str]
+                     ) -> tuple[list[list[str]], dict[str, int]]:
+    """The token lists of the train splits of the text group's tables, in corpus order, and the documents
+    taken from each corpus (Word2Vec's training sentences)."""
+    sentences, documents = [], {}
+    for name in corpora:
+        train = frames[name][frames[name]["split"] == "train"]
+        documents[name] = len(train)
+        sentences += [list(tokens) for tokens in train["tokens"]]
+    return sentences, documents
 
 
-# ---------------------------------------------------------------- plots and projector files
+def vectors_digest(kv) -> str:
+    """The content hash of KeyedVectors: their float32 values and their words in order (the data version)."""
+    import hashlib
 
-
-def projection_plot(kv, n_points: int, highlight: Iterable[str], title: str) -> bytes:
-    """PCA (scikit-learn) of the first `n_points` words to 2-D; the highlighted words labelled."""
-    from sklearn.decomposition import PCA
-
-    from ztdl_pipeline.core import plots
-
-    n = min(n_points, len(kv.index_to_key))
-    words = [w for w in dict.fromkeys(highlight) if w in kv.key_to_index]
-    vectors = kv.vectors[:n]
-    pca = PCA(n_components=2, random_state=0).fit(vectors)
-    cloud = pca.transform(vectors)
-    fig, ax = plots.plt.subplots(figsize=(7, 6))
-    ax.scatter(cloud[:, 0], cloud[:, 1], s=2, alpha=0.25, color="grey", label=f"first {n} words")
-    if words:
-        points = pca.transform(np.stack([kv.get_vector(w) for w in words]))
-        ax.scatter(points[:, 0], points[:, 1], s=14, color="tab:red")
-        for (x, y), word in zip(points, words):
-            ax.annotate(word, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
-    ratio = pca.explained_variance_ratio_
-    ax.set_xlabel(f"PC 1 ({ratio[0]:.1%} of variance)")
-    ax.set_ylabel(f"PC 2 ({ratio[1]:.1%} of variance)")
-    ax.set_title(title)
-    ax.legend(loc="upper right")
-    return plots._png(fig)
-
-
-def _tsv_word(word: str) -> str:
-    return word.replace("\t", " ").replace("\n", " ").replace("\r", " ") or " "
-
-
-def projector_files(kv, n_viz: int, tensor_name: str) -> dict[str, bytes]:
-    """TensorBoard projector files for the first `n_viz` words: vectors.tsv (one tab-separated vector per
-    line), metadata.tsv (one word per line, no header: a single column) and projector_config.pbtxt, which
-    TensorBoard's projector plugin and projector.tensorflow.org read."""
-    n = min(n_viz, len(kv.index_to_key))
-    vectors = "\n".join("\t".join(f"{v:.6g}" for v in row) for row in kv.vectors[:n]) + "\n"
-    metadata = "\n".join(_tsv_word(w) for w in kv.index_to_key[:n]) + "\n"
-    config = ("embeddings {\n"
-              f'  tensor_name: "{tensor_name}"\n'
-              f"  tensor_shape: {n}\n"
-              f"  tensor_shape: {int(kv.vector_size)}\n"
-              '  tensor_path: "vectors.tsv"\n'
-              '  metadata_path: "metadata.tsv"\n'
-              "}\n")
-    return {"vectors.tsv": vectors.encode("utf-8"), "metadata.tsv": metadata.encode("utf-8"),
-            "projector_config.pbtxt": config.encode("utf-8")}
-
-
-def write_projector(folder: str | Path, files: Mapping[str, bytes]) -> Path:
-    """The projector files as one folder, replaced atomically."""
-    with atomic.atomic_dir(folder) as tmp:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-    return Path(folder)
+    return hashlib.sha256(np.ascontiguousarray(kv.vectors).tobytes()
+                          + "\n".join(kv.index_to_key).encode("utf-8")).hexdigest()

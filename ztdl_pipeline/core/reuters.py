@@ -198,6 +198,14 @@ def build_model(vocab_size: int, dim: int, maxlen: int, weights: np.ndarray | No
     return model
 
 
+def builder(reference: str) -> Callable:
+    """The builder a card names ("ztdl_pipeline.core.reuters:build_model"; a bare name is one of this module's).
+    It takes (vocab_size, dim, maxlen, weights=None, trainable=True)."""
+    from ztdl_pipeline.core import refs
+
+    return refs.resolve(reference if ":" in reference else f"{__name__}:{reference}")
+
+
 def train(example, features: pa.Table, hyper, *, weights: np.ndarray | None = None, embedding_dim: int = 300,
           embedding_name: str = "random", strategy=None, jit_compile="auto",
           seed_fn: Callable[[int], None] | None = None, on_epoch_end=None):
@@ -212,8 +220,8 @@ def train(example, features: pa.Table, hyper, *, weights: np.ndarray | None = No
         seed_fn(hyper.seed)
     dim = weights.shape[1] if weights is not None else embedding_dim
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = build_model(attrs["num_words"], dim, attrs["maxlen"], weights=weights,
-                            trainable=weights is None)
+        model = builder(example.builder)(attrs["num_words"], dim, attrs["maxlen"], weights=weights,
+                                         trainable=weights is None)
         compile_model(model, make_optimizer(hyper.optimizer, hyper.learning_rate), "sparse_categorical_crossentropy",
                       ["accuracy"], jit_compile=jit_compile)
     result = fit(model, x, y, epochs=hyper.epochs, batch_size=hyper.batch_size,
@@ -267,12 +275,13 @@ def report_images(example, trained, features, metrics) -> dict[str, bytes]:
 
 
 def report_markdown(example, trained, metrics, images, threshold: float, embed: bool) -> str:
+    from ztdl_pipeline.core.profile import gate_basis
     from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 
     info, hyper = trained.info, trained.info["hyper"]
     keys = ("loss", "accuracy", "precision", "recall", "f1")
     per_split = [[s, metrics[s]["n"], *[metrics[s][k] for k in keys]] for s in ("train", "test")]
-    gate = "fast-profile floor" if hyper["profile"] == "fast" else f"book value − {example.tolerance}"
+    gate = gate_basis(hyper["profile"], example.tolerance, example.threshold)
     settings = [[k, v] for k, v in hyper.items()] + [
         ["embedding", f"{info['embedding']} ({info['embedding_dim']}-d, "
                       f"{'frozen' if info['frozen'] else 'trainable'}, mask_zero=True)"],
