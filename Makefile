@@ -76,6 +76,7 @@ bench: install home
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/materialize_time.py
 	$(BIN)/python bench/serving_latency.py
+	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/windows.py
 	$(BIN)/python bench/vision_throughput.py
 	$(BIN)/python bench/text_tokenize.py
