@@ -170,11 +170,13 @@ def test_subsample_keeps_order_and_strata():
 def test_shuffle_splits_mixes_labels_and_keeps_rows():
     frame = pd.DataFrame({"v": range(40), "label": [0] * 10 + [1] * 10 + [0] * 10 + [1] * 10,
                           "split": ["train"] * 20 + ["test"] * 20})
-    mixed = T.shuffle_splits(frame)
+    from ztdl_pipeline.core.text_features import shuffle_splits
+
+    mixed = shuffle_splits(frame)
     assert mixed["split"].tolist() == ["train"] * 20 + ["test"] * 20
     assert sorted(mixed["v"]) == list(range(40))
     assert mixed["label"].iloc[14:20].nunique() == 2  # a validation_split tail holds both labels
-    assert mixed.equals(T.shuffle_splits(frame))  # seeded
+    assert mixed.equals(shuffle_splits(frame))  # seeded
 
 
 # ------------------------------------------------------------------ core/text_features.py

@@ -392,14 +392,3 @@ def vocabulary_problems(vocabulary: pd.DataFrame) -> list[str]:
     if len(counts) > 1 and np.any(np.diff(counts) > 0):
         problems.append("counts of ids 2.. are not in descending order")
     return problems
-
-
-def shuffle_splits(frame: pd.DataFrame, seed: int = 113) -> pd.DataFrame:
-    """Train rows, then test rows, each shuffled by one RandomState(seed) as `keras.datasets.imdb.load_data`
-    does (the archive lists reviews by label, and Keras' validation_split takes the last rows)."""
-    rng = np.random.RandomState(seed)
-    parts = []
-    for split in ("train", "test"):
-        part = frame[frame["split"] == split]
-        parts.append(part.iloc[rng.permutation(len(part))])
-    return pd.concat(parts, ignore_index=True)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ztdl_pipeline.core import refs
@@ -77,9 +78,20 @@ def movie_reviews_text(raw: pd.DataFrame, rows: int = 0, seed: int = 0) -> pd.Da
     return out
 
 
+def shuffle_splits(frame: pd.DataFrame, seed: int = 113) -> pd.DataFrame:
+    """Train rows, then test rows, each shuffled by one RandomState(seed) as `keras.datasets.imdb.load_data`
+    does (the archive lists reviews by label, and Keras' validation_split takes the last rows)."""
+    rng = np.random.RandomState(seed)
+    parts = []
+    for split in ("train", "test"):
+        part = frame[frame["split"] == split]
+        parts.append(part.iloc[rng.permutation(len(part))])
+    return pd.concat(parts, ignore_index=True)
+
+
 def imdb_text(raw: pd.DataFrame, seed: int = 113) -> pd.DataFrame:
     """The official split, each shuffled with seed 113 as keras.datasets.imdb.load_data (the archive is sorted)."""
-    frame = T.shuffle_splits(raw, seed=seed)
+    frame = shuffle_splits(raw, seed=seed)
     out = T.text_frame(frame["text"], frame["label"], frame["split"])
     out.attrs = {"classes": ["neg", "pos"], "source": "raw/imdb"}
     return out
