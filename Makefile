@@ -1,6 +1,7 @@
 # ztdl-pipeline — every target installs what it needs first (a fresh clone needs nothing else).
 #   make run       materialize the default selection (tabular + serving groups) at the book's settings
 #   make test      offline CPU test suite, fast profile
+#   make test-faults  the fault cases only (tests marked `fault`)
 #   make test-book book-settings runs compared with the book's numbers (slow)
 #   make results   docs/results.md: every example's book number next to ours, from the book-profile reports
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
@@ -22,7 +23,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test test-book results dev serve bench lint clean home sweep
+.PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep
 
 install: $(STAMP)
 
@@ -57,6 +58,10 @@ run: install home
 
 test: install
 	$(BIN)/python -m pytest -q -ra
+
+# the fault suite: killed runs, damaged storage, invalid settings, bad and hostile input (README: Faults)
+test-faults: install
+	$(BIN)/python -m pytest -q -ra -m fault
 
 test-book: install
 	$(BIN)/python -m pytest -q -ra -m book

@@ -85,6 +85,7 @@ def _without_cache_hit(entry_sha: str, data_env: Path) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(CORRUPTIONS))
+@pytest.mark.fault
 def test_schema_errors_fail_the_run_naming_file_and_problem(case, data_env, bad_mirror):
     bad = _corrupt(bad_mirror, case)
     entry = dataclasses.replace(IRIS, sha256=sha256_file(bad))  # so the schema check is reached
@@ -101,6 +102,7 @@ def test_schema_errors_fail_the_run_naming_file_and_problem(case, data_env, bad_
     assert not (data_env / "features" / "iris.parquet").exists()
 
 
+@pytest.mark.fault
 def test_hash_mismatch_fails_the_run_naming_file_and_hashes(data_env, bad_mirror):
     bad = bad_mirror / IRIS.filename
     bad.write_bytes(bad.read_bytes().replace(b"setosa", b"Setosa", 1))
@@ -124,6 +126,7 @@ def test_good_file_materializes(data_env, bad_mirror):
 
 
 @pytest.mark.parametrize("case", ["non_numeric", "missing_column", "hash_mismatch"])
+@pytest.mark.fault
 def test_failed_run_leaves_the_earlier_parquet_untouched(case, data_env, bad_mirror):
     good = _materialize(IRIS)
     assert good.success

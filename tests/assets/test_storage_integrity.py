@@ -35,6 +35,7 @@ def _flip(path, offset: int, count: int = 64) -> None:
 
 
 @pytest.mark.parametrize("damage", ["flipped_bytes", "truncated"])
+@pytest.mark.fault
 def test_damaged_features_fail_the_next_step_naming_file_asset_and_fix(stored, damage):
     instance, root = stored
     features = root / "features" / "iris.parquet"
@@ -54,6 +55,7 @@ def test_damaged_features_fail_the_next_step_naming_file_asset_and_fix(stored, d
     assert _run(instance, MODEL).success
 
 
+@pytest.mark.fault
 def test_a_damaged_model_file_fails_its_report_naming_it(stored):
     instance, root = stored
     model = root / "models" / "iris_softmax" / "model.keras"

@@ -65,6 +65,7 @@ def _check(answer, verb: str = ":predict") -> None:
 
 @FUZZ
 @given(case=predict_bodies())
+@pytest.mark.fault
 def test_fuzzed_json_bodies_never_get_a_5xx(server, case):
     model, body = case
     _check(server.post(f"/v1/models/{model}:predict", json.dumps(body, allow_nan=True)))
@@ -74,6 +75,7 @@ def test_fuzzed_json_bodies_never_get_a_5xx(server, case):
 @given(name=st.one_of(st.sampled_from(sorted(INPUTS)), st.text(max_size=16)),
        version=st.one_of(st.none(), st.integers(min_value=-3, max_value=2**70), st.text(max_size=6)),
        body=st.binary(max_size=256), verb=st.sampled_from([":predict", "/metadata", ""]))
+@pytest.mark.fault
 def test_fuzzed_paths_and_raw_bytes_never_get_a_5xx(server, name, version, body, verb):
     path = "/v1/models/" + urllib.parse.quote(name, safe="")
     if version is not None:
@@ -82,6 +84,7 @@ def test_fuzzed_paths_and_raw_bytes_never_get_a_5xx(server, name, version, body,
     _check(server.request(method, path + verb, body if method == "POST" else None), verb)
 
 
+@pytest.mark.fault
 def test_still_serving_after_the_fuzz(server):
     answer = server.post("/v1/models/wifi_fc:predict", {"instances": [WIFI_ROW, WIFI_ROW]})
     assert answer.status == 200

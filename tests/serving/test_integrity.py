@@ -13,6 +13,7 @@ from ztdl_pipeline.serving.store import LoadError, ModelStore
 WIFI_ROW = {f"a_{i}": -60.0 for i in range(1, 8)}
 
 
+@pytest.mark.fault
 def test_a_damaged_version_is_refused_and_an_intact_one_served(exports_run, tmp_path):
     _, root, _, _ = exports_run
     exports = tmp_path / "exports"

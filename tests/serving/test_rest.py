@@ -52,6 +52,7 @@ def test_strings_ints_nan_and_b64():
     assert arrays["sex"].tolist() == [b"male", b"fe\xffmale"]
 
 
+@pytest.mark.fault
 def test_parse_json_accepts_nan_and_rejects_non_objects():
     assert math.isnan(rest.parse_json(b'{"instances": [NaN]}')["instances"][0])
     for body, fragment in [(b"", "empty"), (b"{", "JSON Parse error"), (b"[1, 2]", "got a JSON array"),
@@ -86,6 +87,7 @@ def test_parse_json_accepts_nan_and_rejects_non_objects():
     ({"instances": [[[[[[[[[[1]]]]]]]]]]}, IMAGE, "deeper"),
     ({"signature_name": 7, "instances": [1]}, ONE, "must be a string"),
 ])
+@pytest.mark.fault
 def test_bad_requests_name_the_problem(payload, inputs, fragment):
     with pytest.raises(BadRequest, match=fragment):
         rest.signature_name(payload)
@@ -102,6 +104,7 @@ def test_response_shapes_follow_tf_serving():
     assert rest.response("column", {"label": np.array([b"cat"], dtype=object)}) == {"outputs": ["cat"]}
 
 
+@pytest.mark.fault
 def test_check_values_refuses_what_the_model_never_saw():
     rules = {"sex": {"vocabulary": ["female", "male"], "unknown": "reject"},
              "port": {"vocabulary": ["C", "Q", "S"], "unknown": "all_zeros"},
@@ -121,6 +124,7 @@ def test_check_values_refuses_what_the_model_never_saw():
     rest.check_values({"x": np.array([np.inf])}, {})  # no rules (an older export): nothing is refused
 
 
+@pytest.mark.fault
 def test_dumps_never_writes_bare_nan():
     with pytest.raises(ValueError):
         rest.dumps({"predictions": [float("nan")]})

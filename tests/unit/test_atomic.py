@@ -40,6 +40,7 @@ def test_write_text_and_json(tmp_path):
     assert json.loads(text) == {"acc": 0.5, "matrix": [[1, 2], [3, 4]], "path": str(tmp_path / "x"), "n": 3}
 
 
+@pytest.mark.fault
 def test_write_json_unserialisable_keeps_old_file(tmp_path):
     target = tmp_path / "m.json"
     atomic.write_json(target, {"ok": 1})
@@ -60,6 +61,7 @@ def test_atomic_path_success_replaces(tmp_path):
     assert _listing(tmp_path) == ["out.parquet"]
 
 
+@pytest.mark.fault
 def test_atomic_path_failure_keeps_previous_file_and_cleans_up(tmp_path):
     target = tmp_path / "out.csv"
     target.write_bytes(b"good data")
@@ -70,6 +72,7 @@ def test_atomic_path_failure_keeps_previous_file_and_cleans_up(tmp_path):
     assert _listing(tmp_path) == ["out.csv"]
 
 
+@pytest.mark.fault
 def test_atomic_path_failure_without_previous_file_leaves_nothing(tmp_path):
     target = tmp_path / "new.bin"
     with pytest.raises(Boom), atomic.atomic_path(target) as tmp:
@@ -79,6 +82,7 @@ def test_atomic_path_failure_without_previous_file_leaves_nothing(tmp_path):
     assert _listing(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_write_bytes_failure_keeps_previous(tmp_path):
     target = tmp_path / "f.txt"
     atomic.write_text(target, "keep me")
@@ -112,6 +116,7 @@ def test_atomic_dir_creates_new_folder(tmp_path):
     assert _listing(tmp_path / "a") == ["b", "b/x"]
 
 
+@pytest.mark.fault
 def test_atomic_dir_failure_keeps_previous_folder_and_cleans_up(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
@@ -125,6 +130,7 @@ def test_atomic_dir_failure_keeps_previous_folder_and_cleans_up(tmp_path):
     assert _listing(tmp_path) == ["model", "model/history.json", "model/model.keras"]
 
 
+@pytest.mark.fault
 def test_atomic_dir_failure_without_previous_folder_leaves_nothing(tmp_path):
     with pytest.raises(Boom), atomic.atomic_dir(tmp_path / "model") as tmp:
         (tmp / "x").write_text("partial")

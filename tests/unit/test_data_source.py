@@ -55,6 +55,7 @@ def test_cache_hit_does_not_need_the_mirror(dirs):
     assert origin == "cache" and digest == IRIS.sha256 and path == cache / IRIS.filename
 
 
+@pytest.mark.fault
 def test_corrupted_cached_file_is_replaced_from_the_mirror(dirs, caplog):
     cache, mirror = dirs
     cache.mkdir()
@@ -69,6 +70,7 @@ def test_corrupted_cached_file_is_replaced_from_the_mirror(dirs, caplog):
     assert _files(cache) == [IRIS.filename]
 
 
+@pytest.mark.fault
 def test_hash_mismatch_in_mirror_is_a_data_error(dirs):
     cache, mirror = dirs
     bad = mirror / IRIS.filename
@@ -166,6 +168,7 @@ def test_download_success(dirs, http_dir, mirror):
     assert DatasetSource(cache_dir=str(cache), timeout_seconds=10).fetch(entry)[2] == "cache"
 
 
+@pytest.mark.fault
 def test_download_hash_mismatch(dirs, http_dir, mirror):
     cache, _ = dirs
     served, base = http_dir
@@ -211,6 +214,7 @@ def _parse(path):
     return read_csv_checked(path, IRIS.columns, IRIS.read_options)
 
 
+@pytest.mark.fault
 def test_an_unpinned_invalid_file_never_enters_the_cache(dirs):
     cache, mirror = dirs
     unpinned = dataclasses.replace(IRIS, sha256=None, alt_sha256=())  # e.g. a user's own file: no hash vouches
@@ -223,6 +227,7 @@ def test_an_unpinned_invalid_file_never_enters_the_cache(dirs):
     assert not cache.exists() or _files(cache) == []  # nothing was cached
 
 
+@pytest.mark.fault
 def test_an_invalid_unpinned_copy_in_the_cache_is_removed_not_reused(dirs):
     cache, mirror = dirs
     unpinned = dataclasses.replace(IRIS, sha256=None, alt_sha256=())

@@ -34,6 +34,7 @@ def test_record_writes_manifest_and_tracks_current(tmp_path):
     assert on_disk["versions"]["1"]["gate_metric"] == 0.8  # older entries are kept
 
 
+@pytest.mark.fault
 def test_recording_an_existing_version_raises_and_changes_nothing(tmp_path):
     model_dir = tmp_path / "m"
     registry.record(model_dir, 1, {"gate_metric": 0.8})
@@ -73,6 +74,7 @@ def _record_many(model_dir: str, start: int, count: int) -> None:
         r.record(Path(model_dir), version, {"gate_metric": 0.5, "writer": start})
 
 
+@pytest.mark.fault
 def test_two_processes_recording_at_once_lose_no_version(tmp_path):
     import multiprocessing
 
@@ -89,6 +91,7 @@ def test_two_processes_recording_at_once_lose_no_version(tmp_path):
     assert json.loads((model_dir / registry.MANIFEST).read_text()) == manifest  # valid JSON on disk
 
 
+@pytest.mark.fault
 def test_a_damaged_registry_names_the_file_and_the_repair_which_rebuilds_it(tmp_path):
     import numpy as np
     import tensorflow as tf

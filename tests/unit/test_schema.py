@@ -49,6 +49,7 @@ def test_read_csv_checked_passes_read_options(tmp_path):
         read_csv_checked(path, COLUMNS)
 
 
+@pytest.mark.fault
 def test_missing_column_is_named(tmp_path):
     path = _write(tmp_path, "height,label,age,rank\n1,a,2,3\n")
     with pytest.raises(DataError) as info:
@@ -60,6 +61,7 @@ def test_missing_column_is_named(tmp_path):
     assert info.value.fix  # and a fix is offered
 
 
+@pytest.mark.fault
 def test_non_numeric_value_names_column_row_and_value(tmp_path):
     path = _write(tmp_path, HEADER + "1,1,a,1,1,x\n2,2,b,2,2,x\nthree,3,c,3,3,x\n4,4,d,4,4,x\nfive,5,e,5,5,x\n")
     with pytest.raises(DataError) as info:
@@ -72,6 +74,7 @@ def test_non_numeric_value_names_column_row_and_value(tmp_path):
     assert "2 non-numeric value(s)" in message
 
 
+@pytest.mark.fault
 def test_non_integer_in_int_column(tmp_path):
     path = _write(tmp_path, HEADER + "1,1,a,1,1,x\n2,2.5,b,2,2,x\n")
     with pytest.raises(DataError) as info:
@@ -87,12 +90,14 @@ def test_integral_floats_are_accepted_in_int_column(tmp_path):
     assert read_csv_checked(path, COLUMNS)["count"].tolist() == [1, 2]
 
 
+@pytest.mark.fault
 def test_non_integer_in_nullable_int_column_with_missing_values(tmp_path):
     path = _write(tmp_path, HEADER + "1,1,a,1,,x\n2,2,b,2,2.5,x\n")
     with pytest.raises(DataError, match=r"column 'rank', data row 2: '2.5' is not an integer"):
         read_csv_checked(path, COLUMNS)
 
 
+@pytest.mark.fault
 def test_missing_value_in_non_nullable_column(tmp_path):
     path = _write(tmp_path, HEADER + "1,1,a,1,1,x\n2,2,b,2,2,x\n3,3,,3,3,x\n")
     with pytest.raises(DataError) as info:
@@ -103,12 +108,14 @@ def test_missing_value_in_non_nullable_column(tmp_path):
     assert "none allowed" in message
 
 
+@pytest.mark.fault
 def test_missing_value_in_non_nullable_numeric_column(tmp_path):
     path = _write(tmp_path, HEADER + "1,1,a,1,1,x\n,2,b,2,2,x\n")
     with pytest.raises(DataError, match=r"column 'height', data row 2: missing value"):
         read_csv_checked(path, COLUMNS)
 
 
+@pytest.mark.fault
 def test_empty_file(tmp_path):
     path = _write(tmp_path, "")
     assert path.stat().st_size == 0
@@ -119,12 +126,14 @@ def test_empty_file(tmp_path):
     assert info.value.fix
 
 
+@pytest.mark.fault
 def test_blank_file_without_header(tmp_path):
     path = _write(tmp_path, "\n\n")
     with pytest.raises(DataError, match="no header and no data"):
         read_csv_checked(path, COLUMNS)
 
 
+@pytest.mark.fault
 def test_header_only_file(tmp_path):
     path = _write(tmp_path, HEADER)
     with pytest.raises(DataError) as info:
@@ -133,6 +142,7 @@ def test_header_only_file(tmp_path):
     assert "header but no data rows" in str(info.value)
 
 
+@pytest.mark.fault
 def test_file_not_found(tmp_path):
     with pytest.raises(DataError, match="file not found"):
         read_csv_checked(tmp_path / "nope.csv", COLUMNS)
@@ -167,6 +177,7 @@ def test_sha256_of_empty_file(tmp_path):
     assert sha256_file(path) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
+@pytest.mark.fault
 def test_ragged_row_cannot_be_parsed(tmp_path):
     path = _write(tmp_path, HEADER + "1,1,a,1,1,x\n2,2,b,2,2,x,surplus,fields\n")
     with pytest.raises(DataError) as info:
@@ -175,6 +186,7 @@ def test_ragged_row_cannot_be_parsed(tmp_path):
     assert "cannot be parsed as CSV (ParserError" in str(info.value)
 
 
+@pytest.mark.fault
 def test_binary_file_cannot_be_parsed(tmp_path):
     path = tmp_path / "table.csv"
     path.write_bytes(HEADER.encode() + b"\xff\xfe\x00\x81,\x9c\n")
@@ -184,6 +196,7 @@ def test_binary_file_cannot_be_parsed(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "1e999"])
+@pytest.mark.fault
 def test_infinite_value_names_column_row_and_value(tmp_path, value):
     path = _write(tmp_path, HEADER + f"1,1,a,1,1,x\n2,2,b,{value},2,x\n")
     with pytest.raises(DataError) as info:

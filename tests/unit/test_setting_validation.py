@@ -12,6 +12,7 @@ from ztdl_pipeline.assets.factory import TrainingConfig
 from ztdl_pipeline.core.specs import OPTIMIZER_NAMES, setting_problems
 
 
+@pytest.mark.fault
 def test_setting_problems_name_each_bad_field():
     assert setting_problems({"epochs": 10, "batch_size": 32, "learning_rate": 0.01, "optimizer": "SGD"}) == []
     problems = setting_problems({"epochs": 0, "batch_size": 0, "learning_rate": -1.0, "momentum": 1.0,
@@ -28,6 +29,7 @@ def test_optimizer_names_are_the_ones_core_builds():
     assert set(OPTIMIZER_NAMES) == set(OPTIMIZERS)
 
 
+@pytest.mark.fault
 def test_every_example_config_refuses_bad_values_even_where_it_redeclares_the_field():
     for _, config_cls in tabular.EXAMPLES:
         config_cls()  # the book's defaults are valid
@@ -37,6 +39,7 @@ def test_every_example_config_refuses_bad_values_even_where_it_redeclares_the_fi
         TrainingConfig(batch_size=0)
 
 
+@pytest.mark.fault
 def test_a_refused_run_trains_nothing_and_keeps_the_stored_model(data_env):
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
