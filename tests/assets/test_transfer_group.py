@@ -221,7 +221,7 @@ def test_sports_branch_from_downloaded_pictures(tmp_path, mirror):
         result = dg.materialize(
             [*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=dg.DagsterInstance.ephemeral(),
             selection=dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in chain]),
-            run_config={"ops": {"raw__sports_images": {"config": {"url_prefix": server.url, "fast_per_class": 4}}}},
+            run_config={"ops": {"raw__sports_images": {"config": {"url_prefix": server.url, "per_class": 4}}}},
             raise_on_error=False)
     refused = assert_only_baseline_refusals(result, ["sports_bottleneck_head"])
     root = root / "fast"  # the fast profile's storage root

@@ -3,6 +3,7 @@ serves generated JPEGs, broken files (not an image), 404s, and flaky answers (50
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 import time
@@ -129,7 +130,7 @@ def _materialize(root, mirror, config):
 
 def test_sports_images_asset_against_local_server(tmp_path, mirror):
     with Server() as server:
-        result = _materialize(tmp_path / "data", mirror, {"url_prefix": server.url, "fast_per_class": 3,
+        result = _materialize(tmp_path / "data", mirror, {"url_prefix": server.url, "per_class": 3,
                                                           "workers": 4})
     assert result.success
     index = result.output_for_node("raw__sports_images")
@@ -146,9 +147,43 @@ def test_sports_images_asset_against_local_server(tmp_path, mirror):
 def test_sports_images_offline_fails_clearly(tmp_path, mirror):
     with Server() as server:
         closed = server.url  # nothing listens here once the server is shut down
-    result = _materialize(tmp_path / "data", mirror, {"url_prefix": closed, "fast_per_class": 2, "retries": 0,
+    result = _materialize(tmp_path / "data", mirror, {"url_prefix": closed, "per_class": 2, "retries": 0,
                                                       "timeout_seconds": 2})
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.event_specific_data.error.message
     assert "12 of 12 downloads failed" in message and "needs network access" in message
+
+
+def test_sports_images_core_call_limits_splits_and_tolerates_failures(tmp_path):
+    """core/downloads.sports_images, the raw asset's one call: csv halves, per-class limit, hosts replaced,
+    missing pictures tolerated up to max_failed_share, then refused with the failures counted."""
+    import pandas as pd
+
+    host = downloads.SPORTS_HOST
+
+    def read(name):
+        names = ["a.jpg", "b.jpg", "missing.jpg"] if name == "sports_train" else ["c.jpg"]
+        frame = pd.DataFrame({"image_url": [host + n for n in names], "class": ["Formula racing"] * len(names)})
+        return frame, f"digest-{name}"
+
+    options = dict(split="csv", test_size=0.3, random_state=2, workers=2, timeout_seconds=5, retries=0,
+                   backoff_seconds=0.01)
+    with Server() as server:
+        index, version, summary = downloads.sports_images(read, tmp_path, per_class=0, url_prefix=server.url,
+                                                          max_failed_share=0.5, **options)
+        assert index.relative.tolist() == ["train/Formula_racing/a.jpg", "train/Formula_racing/b.jpg",
+                                           "test/Formula_racing/c.jpg"]
+        assert index.url.str.startswith(server.url).all() and summary["failed"] == 1.0
+        assert version == hashlib.sha256("\n".join(index.sha256.tolist() + ["digest-sports_train",
+                                                                             "digest-sports_test"]).encode()).hexdigest()
+        limited, _, _ = downloads.sports_images(read, tmp_path, per_class=1, url_prefix=server.url,
+                                                max_failed_share=0.5, **options)
+        assert limited.relative.tolist() == ["train/Formula_racing/a.jpg", "test/Formula_racing/c.jpg"]
+        with pytest.raises(downloads.DownloadsFailed, match="1 of 4 downloads failed") as failed:
+            downloads.sports_images(read, tmp_path, per_class=0, url_prefix=server.url, max_failed_share=0.1,
+                                    **options)
+        assert failed.value.metadata["failed"] == 1.0
+    with pytest.raises(ValueError, match="split must be"):
+        downloads.sports_images(read, tmp_path, per_class=0, url_prefix=None, max_failed_share=0.1,
+                                **{**options, "split": "random"})

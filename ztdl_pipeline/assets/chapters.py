@@ -47,3 +47,14 @@ def chapter_output(storage: Storage, name: str, chapter: Chapter,
     if adjustments is not None:
         metadata["profile adjustments"] = json.dumps(adjustments)
     return dg.Output(chapter.result, metadata=metadata)
+
+
+def run_settings(context: dg.AssetExecutionContext, config: dg.Config, storage: Storage) -> Any:
+    """The run's values for `config` (core/profile.resolve_config with the config class's FAST overrides of
+    its book values; explicit run config wins), each change the profile made logged."""
+    from ztdl_pipeline.core.profile import resolve_config
+
+    settings = resolve_config(config, storage.run_profile(), type(config).FAST)
+    for line in settings.notes():
+        context.log.info(line)
+    return settings

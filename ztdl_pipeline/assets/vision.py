@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from ztdl_pipeline import datasets
 from ztdl_pipeline.assets import factory
-from ztdl_pipeline.assets.chapters import chapter_output
+from ztdl_pipeline.assets.chapters import chapter_output, run_settings
 from ztdl_pipeline.assets.factory import TrainingConfig
 from ztdl_pipeline.core import profile as P
 from ztdl_pipeline.core import refs, versioning
@@ -29,13 +29,6 @@ from ztdl_pipeline.resources.data_source import DatasetSource
 
 GROUP = "vision"
 
-
-def _settings(context, config: dg.Config, storage: factory.Storage) -> P.Settings:
-    """The run's values for `config` (core/profile.py), each change the profile made logged."""
-    settings = P.resolve_config(config, storage.run_profile(), type(config).FAST)
-    for line in settings.notes():
-        context.log.info(line)
-    return settings
 
 # ------------------------------------------------------------------ raw data
 
@@ -118,7 +111,7 @@ def image_features_asset(name: str, reader: str, description: str,
                   storage: factory.Storage, raw: pd.DataFrame) -> dg.Output[pa.Table]:
         from ztdl_pipeline.core import image_features
 
-        settings = _settings(context, config, storage)
+        settings = run_settings(context, config, storage)
         table, s = image_features.build(raw, name, reader, profile=settings.profile, **settings.values)
         return dg.Output(table, metadata={
             "rows": s["rows"], **{f"rows_{split}": n for split, n in s["splits"].items()},
@@ -323,7 +316,7 @@ def chapter_asset(name: str, upstream: str, experiment: str, config_cls: type[dg
         from ztdl_pipeline.core.chapter import Run
 
         device = compute.setup()
-        settings = _settings(context, config, storage)
+        settings = run_settings(context, config, storage)
         run = Run(profile=settings.profile, device=device, strategy=compute.strategy(),
                   jit_compile=compute.jit_compile, seed_fn=compute.seed_everything, log=context.log.info)
         chapter = refs.resolve(experiment)(data, **settings.values, run=run)

@@ -2,7 +2,8 @@
 every image validated by decoding it, and per-image failure tolerance (the book's ch11 `get_images`
 with a ThreadPoolExecutor of 20 workers and `urlretrieve`, made robust).
 
-Only the standard library and PIL; no dagster, no TensorFlow.
+Only the standard library, PIL and pandas; no dagster, no TensorFlow. `sports_images` is ch11's raw asset's
+one call: URL lists in, downloaded pictures' index out.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import io
+import json
 import threading
 import time
 import urllib.error
@@ -18,6 +20,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from ztdl_pipeline.core import atomic
 
@@ -149,3 +154,78 @@ def download_images(jobs: Sequence[ImageJob], *, workers: int = 16, timeout: flo
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
         results = list(pool.map(run, jobs))
     return DownloadSummary(results, round(time.perf_counter() - start, 3), state["max"])
+
+
+# ---------------------------------------------------------------- ch11: the sports pictures sports.csv lists
+
+SPORTS_HOST = "https://multimedia-commons.s3-us-west-2.amazonaws.com/"
+# split -> the URL lists it reads: the book's code splits sports.csv; the book repository has both halves
+SPORTS_LISTS = {"stratified": ("sports",), "csv": ("sports_train", "sports_test")}
+
+
+class DownloadsFailed(Exception):
+    """Too many downloads failed; `metadata` counts them and lists the first failures."""
+
+    def __init__(self, message: str, metadata: dict):
+        super().__init__(message)
+        self.metadata = metadata
+
+
+def sports_images(read: Callable[[str], tuple[pd.DataFrame, str]], root: Path, *, split: str, test_size: float,
+                  random_state: int, per_class: int, url_prefix: str | None, workers: int, timeout_seconds: float,
+                  retries: int, backoff_seconds: float, max_failed_share: float,
+                  progress: Callable[[int, int], None] | None = None,
+                  log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, str, dict[str, Any]]:
+    """Download the pictures the URL lists name into root/<split>/<class>/ (`read(name)` gives a list, e.g.
+    "sports", as a frame with its sha256). Returns the index of the pictures kept (file, relative, sha256,
+    bytes, split, class_name, url), its data version (the pictures' and lists' hashes) and a summary; raises
+    DownloadsFailed when more than `max_failed_share` of them failed."""
+    from ztdl_pipeline.core.images import stratified_split
+
+    if split not in SPORTS_LISTS:
+        raise ValueError(f"raw/sports_images: split must be 'stratified' or 'csv', not {split!r}")
+    read_lists = [read(name) for name in SPORTS_LISTS[split]]
+    digests = [digest for _, digest in read_lists]
+    if split == "stratified":
+        frame = read_lists[0][0]
+        frame["split"] = stratified_split(frame["class"].to_numpy(), test_size, random_state)
+    else:
+        frame = pd.concat([f.assign(split=s) for (f, _), s in zip(read_lists, ("train", "test"))],
+                          ignore_index=True)
+    if per_class:
+        frame = frame.groupby(["split", "class"], sort=False).head(per_class).reset_index(drop=True)
+    frame["url"] = frame.image_url.str.replace(SPORTS_HOST, url_prefix, regex=False) if url_prefix \
+        else frame.image_url
+    frame["relative"] = [f"{s}/{c.replace(' ', '_')}/{Path(u).name}"
+                         for s, c, u in zip(frame.split, frame["class"], frame.image_url)]
+    jobs = [ImageJob(u, root / r) for u, r in zip(frame.url, frame.relative)]
+    if log:
+        log(f"downloading {len(jobs)} pictures with {workers} workers into {root}")
+    summary = download_images(jobs, workers=workers, timeout=timeout_seconds, retries=retries,
+                              backoff=backoff_seconds, progress=progress)
+    counts = summary.counts
+    if not jobs or summary.failed_share > max_failed_share:
+        examples = "; ".join(f"{f['url']}: {f['error']}" for f in summary.failures(3))
+        raise DownloadsFailed(
+            f"raw/sports_images: {counts['failed']} of {len(jobs)} downloads failed (more than "
+            f"{max_failed_share:.0%} allowed), e.g. {examples or 'no URLs'}. The sports pictures are "
+            "not in the data mirror: this asset needs network access to multimedia-commons (or config "
+            "url_prefix pointing at a copy); raise max_failed_share to accept more missing pictures.",
+            {**{k: float(v) for k, v in counts.items()}, "failures": json.dumps(summary.failures())})
+    kept = [r.status != "failed" for r in summary.results]
+    rows = frame[kept].reset_index(drop=True)
+    good = [r for r in summary.results if r.status != "failed"]
+    index = pd.DataFrame({
+        "file": [r.target for r in good], "relative": rows.relative, "sha256": [r.sha256 for r in good],
+        "bytes": [r.bytes for r in good], "split": rows.split, "class_name": rows["class"], "url": rows.url})
+    version = hashlib.sha256("\n".join(index.sha256.tolist() + digests).encode()).hexdigest()
+    per = index.groupby(["split", "class_name"]).size()
+    return index, version, {
+        "ok": float(counts["ok"]), "skipped (already there)": float(counts["skipped"]),
+        "failed": float(counts["failed"]), "requested": float(len(jobs)), "seconds": summary.seconds,
+        "max_in_flight": float(summary.max_in_flight), "workers": float(workers),
+        "failed_share": summary.failed_share, "failures": json.dumps(summary.failures()),
+        "split": (f"train_test_split(sports.csv, test_size={test_size}, random_state={random_state}, "
+                  "stratify=class) — the book's code" if split == "stratified"
+                  else "the book repository's sports/sports_{train,test}.csv"),
+        "files per split/class": json.dumps({"/".join(k): int(v) for k, v in per.items()})}

@@ -4,12 +4,18 @@ imagenet_class_index.json read into a table, and decode_predictions over it. num
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ztdl_pipeline.core.errors import DataError
+
+# shown on every report and asset whose Xception has random weights (core/transfer.weights_banner)
+RANDOM_WARNING = ("RANDOM WEIGHTS: Xception was built without its ImageNet weights (weights=None); its "
+                  "features, predictions and every number derived from them are meaningless for the book's "
+                  "comparison and only exercise the code path")
 
 
 def top_k(probabilities: np.ndarray, class_index: pd.DataFrame, k: int = 5) -> list[list[dict[str, Any]]]:
@@ -34,3 +40,10 @@ def read_class_index(path) -> pd.DataFrame:
     if len(frame) != 1000 or frame["index"].tolist() != list(range(1000)):
         raise DataError(path, f"expected the 1000 ImageNet classes indexed 0..999, found {len(frame)} entries")
     return frame
+
+
+def weights_banner(weights: Mapping[str, Any]) -> str:
+    """A report's first words on its Xception weights: the RANDOM WEIGHTS warning, or where they came from."""
+    if weights.get("weights") == "random":
+        return f"**⚠ {RANDOM_WARNING}.** ({weights.get('origin')})"
+    return f"Xception ImageNet weights from {weights.get('path')} ({weights.get('origin')})."

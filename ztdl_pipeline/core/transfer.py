@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ztdl_pipeline.core.export import agreement
+from ztdl_pipeline.core.imagenet import weights_banner
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs
 from ztdl_pipeline.core.training import TrainedModel, _EpochCallback
@@ -310,14 +311,6 @@ def evaluate(example, trained: TrainedModel, table: pa.Table) -> dict[str, Any]:
     out["baseline"] = {"accuracy": M.majority_baseline(train_y)}
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
     return out
-
-
-def weights_banner(weights: Mapping[str, Any]) -> str:
-    from ztdl_pipeline.resources.pretrained import RANDOM_WARNING
-
-    if weights.get("weights") == "random":
-        return f"**⚠ {RANDOM_WARNING}.** ({weights.get('origin')})"
-    return f"Xception ImageNet weights from {weights.get('path')} ({weights.get('origin')})."
 
 
 def report_markdown(example, trained: TrainedModel, metrics: Mapping[str, Any], images: Mapping[str, bytes],

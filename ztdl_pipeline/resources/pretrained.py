@@ -26,15 +26,16 @@ import dagster as dg
 from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.profile import resolve
 
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
 WEIGHT_FILES = {  # include_top -> (file name, md5 Keras pins in keras/src/applications/xception.py)
     True: ("xception_weights_tf_dim_ordering_tf_kernels.h5", "0a58e3b7378bc2990ea3b43d5981f1f6"),
     False: ("xception_weights_tf_dim_ordering_tf_kernels_notop.h5", "b0042744bf5b25fce3cb969f33bebb97"),
 }
-RANDOM_WARNING = ("RANDOM WEIGHTS: Xception was built without its ImageNet weights (weights=None); its "
-                  "features, predictions and every number derived from them are meaningless for the book's "
-                  "comparison and only exercise the code path")
+# the fast profile may stand in random weights when no weight file is at hand (core/profile.py applies it)
+RANDOM_FALLBACK = {"random_without_file": False}
+FAST = {"random_without_file": True}
 MIN_SIZE = 71  # Xception's smallest input
 
 
@@ -120,10 +121,10 @@ class PretrainedModels(dg.ConfigurableResource):
         local = self.local_weights(include_top)
         if local is not None:
             return {"weights": "imagenet", "path": str(local), "origin": "local file"}
-        fast = settings.resolve_profile(profile) == "fast"
-        if self.weights == "auto" and fast:
+        rule = resolve(settings.resolve_profile(profile), RANDOM_FALLBACK, FAST)
+        if self.weights == "auto" and rule.values["random_without_file"]:
             return {"weights": "random", "path": None, "seed": self.seed,
-                    "origin": "fast profile, no local weight file (weights=auto)"}
+                    "origin": f"{rule.profile} profile, no local weight file (weights=auto)"}
         if not self.allow_download:
             raise self._missing(include_top, "no local copy and downloads are disabled")
         path = self._download(include_top)
