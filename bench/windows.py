@@ -30,7 +30,7 @@ RESULTS = REPO / "bench" / "results"
 TARGET_RATIO = 20.0
 WINDOW, START_LAG = 24, 1
 
-from ztdl_pipeline import datasets  # noqa: E402  (after the sys.path insert)
+from ztdl_pipeline.catalog import datasets  # noqa: E402  (after the sys.path insert)
 from ztdl_pipeline.core import timeseries as ts  # noqa: E402
 
 

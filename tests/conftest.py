@@ -122,7 +122,7 @@ def savedmodel_of(root: Path, name: str, workdir: Path) -> Path:
         return published
     import keras
 
-    from ztdl_pipeline.assets.factory import FAMILIES
+    from ztdl_pipeline.assets.reports import FAMILIES
     from ztdl_pipeline.core import export
     from ztdl_pipeline.core.training import TrainedModel
     from ztdl_pipeline.resources.io import read_parquet

@@ -1,13 +1,17 @@
-"""The code location: one Definitions object with every asset, check, job, schedule and resource.
+"""The code location: the autoloaded defs folder (ztdl_pipeline/defs/: one folder per domain), the domains not
+yet written as cards, jobs, schedules, resources and the executor.
 
 Importing this module must not import TensorFlow (bench/import_time.py measures it).
 """
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import dagster as dg
 
-from ztdl_pipeline.assets import embeddings, serving, tabular, text, timeseries, transfer, vision
+from ztdl_pipeline.assets import embeddings, text, timeseries, transfer, vision
 from ztdl_pipeline.jobs import group_jobs, retrain_job
 from ztdl_pipeline.resources import (
     DatasetSource,
@@ -39,18 +43,34 @@ def resources() -> dict:
     }
 
 
-# one module per domain group (the group has the module's name)
-DOMAINS = (tabular, serving, timeseries, vision, text, embeddings, transfer)
-ALL_ASSETS = [asset for domain in DOMAINS for asset in domain.assets]
-ALL_CHECKS = [check for domain in DOMAINS for check in domain.checks]
+def defs_folder() -> dg.Definitions:
+    """Everything under ztdl_pipeline/defs/. In a checkout, the dg way (pyproject.toml's [tool.dg] names the
+    project); installed from a wheel there is no pyproject.toml beside the package, so load the folder directly."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file():
+        return dg.load_from_defs_folder(path_within_project=root)
+    import ztdl_pipeline.defs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return dg.load_defs(defs_root=ztdl_pipeline.defs, project_root=root)
+
+
+LEGACY_DOMAINS = (timeseries, vision, text, embeddings, transfer)  # one module per group, not yet cards
 
 # In-process execution: every step of a run shares one Python process, so TensorFlow is imported and
 # configured once per run instead of once per step (see "Runs use the in-process executor" in the README).
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=ALL_CHECKS,
-    jobs=[*group_jobs, retrain_job],
-    schedules=[weekly_retrain],
-    resources=resources(),
-    executor=dg.in_process_executor,
+defs = dg.Definitions.merge(
+    defs_folder(),
+    dg.Definitions(
+        assets=[asset for domain in LEGACY_DOMAINS for asset in domain.assets],
+        asset_checks=[check for domain in LEGACY_DOMAINS for check in domain.checks],
+        jobs=[*group_jobs, retrain_job],
+        schedules=[weekly_retrain],
+        resources=resources(),
+        executor=dg.in_process_executor,
+    ),
 )
+
+ALL_ASSETS = list(defs.assets or [])  # every asset and check of the location, for tools and tests
+ALL_CHECKS = list(defs.asset_checks or [])

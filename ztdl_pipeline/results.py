@@ -21,10 +21,11 @@ from ztdl_pipeline.core.results import Row, headline_row, other_numbers, render
 
 def examples() -> list[tuple[str, Any]]:
     """(group, card) of every example that has a model, report and gated export, in catalogue order."""
-    from ztdl_pipeline.assets import embeddings, serving, tabular, text, timeseries, transfer, vision
+    from ztdl_pipeline import catalog
+    from ztdl_pipeline.assets import embeddings, text, timeseries, transfer, vision
 
-    found: list[tuple[str, Any]] = []
-    for module in (tabular, serving, timeseries, vision, text):
+    found: list[tuple[str, Any]] = list(catalog.cards())
+    for module in (timeseries, vision, text):  # domains not yet in the catalogue
         found += [(module.GROUP, example) for example, _ in module.EXAMPLES]
     found += [(embeddings.GROUP, example) for example in embeddings.REUTERS_EXAMPLES.values()]
     found += [(transfer.GROUP, example) for chain in transfer.EXAMPLES.values() for example in chain.values()]

@@ -10,15 +10,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ztdl_pipeline import datasets
-from ztdl_pipeline.assets import factory, tabular
+from ztdl_pipeline.assets.features import features_asset
+from ztdl_pipeline.assets.raw import raw_file_asset
+from ztdl_pipeline.catalog import datasets, tabular
 from ztdl_pipeline.core.schema import sha256_file
 from ztdl_pipeline.definitions import resources
 from ztdl_pipeline.resources.io import read_parquet
 
 IRIS = datasets.get("iris")
 RAW_KEY, FEATURES_KEY = dg.AssetKey(["raw", "iris"]), dg.AssetKey(["features", "iris"])
-FEATURES = next(a for a in tabular.features_assets if a.key == FEATURES_KEY)
+FEATURES = features_asset(next(spec for spec in tabular.FEATURES if spec.dataset == "iris"), "tabular")
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def _corrupt(folder: Path, case: str) -> Path:
 
 
 def _materialize(entry: datasets.DatasetFile) -> dg.ExecuteInProcessResult:
-    raw = factory.raw_file_asset(entry, group="tabular")
+    raw = raw_file_asset(entry, group="tabular")
     return dg.materialize([raw, FEATURES], resources=resources(), raise_on_error=False,
                           selection=dg.AssetSelection.assets(RAW_KEY, FEATURES_KEY))
 

@@ -22,8 +22,8 @@ from dagster._core.definitions.data_version import (
 )
 from dagster._time import get_current_datetime
 
-from ztdl_pipeline import datasets
-from ztdl_pipeline.assets import factory
+from ztdl_pipeline.assets.raw import raw_file_asset
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
 RAW_IRIS, RAW_BANKNOTES = dg.AssetKey(["raw", "iris"]), dg.AssetKey(["raw", "banknotes"])
@@ -120,7 +120,7 @@ def test_changed_bytes_make_only_features_iris_stale(lineage, mirror, tmp_path, 
     assert new_sha != old_version
 
     entry = dataclasses.replace(datasets.get("iris"), sha256=new_sha)
-    replacement = factory.raw_file_asset(entry, "tabular")
+    replacement = raw_file_asset(entry, "tabular")
     assets = [replacement if a.key == RAW_IRIS else a for a in ALL_ASSETS]
     assert sum(a.key == RAW_IRIS for a in assets) == 1
     monkeypatch.setenv("ZTDL_DATA_MIRROR", str(changed_mirror))

@@ -11,8 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import report_metrics
-from ztdl_pipeline.assets.tabular import EXAMPLES, RECIPES
-from ztdl_pipeline.datasets import CATALOG
+from ztdl_pipeline.catalog import tabular
+from ztdl_pipeline.catalog.datasets import CATALOG
+
+EXAMPLES = tabular.CARDS
+RECIPES = {spec.dataset: spec.recipe for spec in tabular.FEATURES}
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -25,7 +28,7 @@ def test_run_succeeds_and_every_check_passes(tabular_run):
     assert not failed
     # 2 feature checks per dataset plus label_balance where it holds classes, a gate per report and a reload
     # check per export
-    classified = sum(recipe.classes is not None for recipe, _ in RECIPES.values())
+    classified = sum(recipe.classes is not None for recipe in RECIPES.values())
     assert len(evaluations) == 2 * len(RECIPES) + classified + 2 * len(EXAMPLES)
     assert 0 < classified < len(RECIPES)  # regression tables have no balance check that could not fail
 
@@ -44,7 +47,7 @@ def test_features_parquet_schema_and_rows(tabular_run, mirror, name):
     if name in CATALOG:  # file datasets: one feature row per raw row
         raw = pd.read_csv(mirror / CATALOG[name].filename)
         assert len(frame) == len(raw)
-    recipe = RECIPES[name][0]
+    recipe = RECIPES[name]
     if recipe.test_size:
         # sklearn's train_test_split rounds the test share up
         assert (frame["split"] == "test").sum() == math.ceil(len(frame) * recipe.test_size)
@@ -61,7 +64,7 @@ def test_features_parquet_schema_and_rows(tabular_run, mirror, name):
             assert (offset, scale) == (0.0, recipe.scaling[column].factor)
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
 def test_report_files_and_book_comparison(tabular_run, example):
     _, root = tabular_run
     folder = root / "reports" / example.name
@@ -84,14 +87,14 @@ def test_report_files_and_book_comparison(tabular_run, example):
 
 def test_report_metadata_embeds_plots_for_the_ui(tabular_run):
     result, _ = tabular_run
-    for example, _ in EXAMPLES:
+    for example in EXAMPLES:
         materialization = result.asset_materializations_for_node(f"reports__{example.name}")[0]
         report = materialization.metadata["report"].value
         assert "data:image/png;base64," in report
         assert "Ours vs the book" in report
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
 def test_export_reloads_and_predicts_from_raw_values(tabular_run, mirror, example):
     """tf.saved_model.load + raw CSV rows (as a consumer sends them) == the trained Keras model."""
     import keras

@@ -155,13 +155,15 @@ def test_same_model_publishes_nothing_and_a_retrained_one_becomes_version_2(firs
 
 
 def test_asset_list_and_validate(cli_env):
-    from ztdl_pipeline.assets import tabular
+    from ztdl_pipeline.catalog import tabular
+
+    datasets = [*tabular.RAW_FILES, *(g.name for g in tabular.GENERATED)]
 
     proc = _dagster(cli_env, "asset", "list", "-m", "ztdl_pipeline.definitions", "--select", "group:tabular")
     listed = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
     assert set(IRIS_CHAIN) <= listed
-    expected = ({f"raw/{n}" for n in tabular.RECIPES} | {f"features/{n}" for n in tabular.RECIPES}
-                | {f"{layer}/{e.name}" for e, _ in tabular.EXAMPLES for layer in ("models", "reports", "exports")}
+    expected = ({f"raw/{n}" for n in datasets} | {f"features/{f.dataset}" for f in tabular.FEATURES}
+                | {f"{layer}/{e.name}" for e in tabular.CARDS for layer in ("models", "reports", "exports")}
                 | {"reports/banknotes_sweeps"})
     assert listed == expected
 
@@ -170,7 +172,7 @@ def test_asset_list_and_validate(cli_env):
     from ztdl_pipeline.definitions import defs
 
     every_raw = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "raw"}
-    assert {f"raw/{n}" for n in tabular.RECIPES} <= raw
+    assert {f"raw/{n}" for n in datasets} <= raw
     assert raw == every_raw
 
     # no -m: the code location comes from [tool.dagster] in pyproject.toml, under its configured name

@@ -169,15 +169,17 @@ def test_asset_checks_present(server):
     for name in models - not_served:  # every trained classifier/regressor has a blocking export gate
         assert checks[("reports", name)].get("export_gate") is True, name
         assert "savedmodel_matches_keras" in checks[("exports", name)], name
-    from ztdl_pipeline.assets.tabular import RECIPES
+    from ztdl_pipeline.catalog import serving, tabular
+
+    recipes = {f.dataset: f.recipe for f in (*tabular.FEATURES, *serving.FEATURES)}
 
     for key, found in checks.items():
         if key[0] == "features":  # every features asset is guarded by blocking checks
             assert found and all(found.values()), key
             assert {"schema_and_nulls", "row_counts"} <= set(found), key
-        if key[0] == "features" and key[1] in RECIPES:  # label_balance only where the table holds classes
+        if key[0] == "features" and key[1] in recipes:  # label_balance only where the table holds classes
             expected = {"schema_and_nulls": True, "row_counts": True}
-            if RECIPES[key[1]][0].classes is not None:
+            if recipes[key[1]].classes is not None:
                 expected["label_balance"] = True
             assert found == expected, key
     assert checks[("reports", "banknotes_sweeps")] == {}  # a sweep report exports nothing: no gate

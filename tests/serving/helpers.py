@@ -122,11 +122,11 @@ def stop_server(server: Server) -> None:
 
 def raw_test_rows(root, model: str, n: int = 40) -> dict[str, np.ndarray]:
     """Raw test-split values of a model's inputs, keyed by signature input name, as the exports take them."""
-    from ztdl_pipeline.assets import serving, tabular
+    from ztdl_pipeline.catalog import card
     from ztdl_pipeline.core.tabular import view
     from ztdl_pipeline.resources.io import read_parquet
 
-    example = next(e for e, _ in [*tabular.EXAMPLES, *serving.EXAMPLES] if e.name == model)
+    example = card(model)
     features = view(read_parquet(root / "features" / f"{example.dataset}.parquet"), example)
     raw = read_parquet(root / "raw" / f"{example.dataset}.parquet")
     return {safe_name(k): v[:n] for k, v in raw_rows(raw, features, "test").items()}

@@ -42,7 +42,7 @@ def test_export_while_serving_is_picked_up(server, exports_run):
             patch.setenv(key, value)
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=selection, raise_on_error=False,
-                                run_config={"ops": {"models__wifi_fc": {"config": {"fast_epochs": 40}}}})
+                                run_config={"ops": {"models__wifi_fc": {"config": {"epochs": 40}}}})
     assert result.success
     new = old + 1
     assert registry.list_versions("wifi_fc", exports) == [*before, new]

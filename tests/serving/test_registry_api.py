@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.serving.helpers import MODELS, REPO
-from ztdl_pipeline.datasets import CATALOG
+from ztdl_pipeline.catalog.datasets import CATALOG
 from ztdl_pipeline.serving import registry
 from ztdl_pipeline.serving.registry import InvalidName, NotFound
 

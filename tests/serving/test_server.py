@@ -174,7 +174,7 @@ def test_client_predict_sends_raw_dataframe_rows(server, mirror):
 
 
 def test_client_input_names_follow_the_exports():
-    from ztdl_pipeline.datasets import CATALOG
+    from ztdl_pipeline.catalog.datasets import CATALOG
 
     columns = {c.name for entry in CATALOG.values() for c in entry.columns} | {"Time (min)", "3d", "a b"}
     for column in columns:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ztdl_pipeline import datasets, settings
-from ztdl_pipeline.assets.tabular import FILE_DATASETS
+from ztdl_pipeline.catalog.tabular import RAW_FILES
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import read_csv_checked, sha256_file
 from ztdl_pipeline.resources.data_source import DatasetSource
@@ -114,7 +114,7 @@ def test_default_locations_follow_the_environment(dirs, tmp_path, monkeypatch):
     assert origin == "mirror" and path == tmp_path / "root" / "raw" / IRIS.filename
 
 
-@pytest.mark.parametrize("name", FILE_DATASETS)
+@pytest.mark.parametrize("name", RAW_FILES)
 def test_catalog_hashes_match_the_shared_mirror(name, mirror, tmp_path):
     entry = datasets.get(name)
     source = DatasetSource(cache_dir=str(tmp_path), mirror_dir=str(mirror), allow_download=False)

@@ -20,7 +20,7 @@ from ztdl_pipeline.core.features import (
     scaling_vectors,
     xy,
 )
-from ztdl_pipeline.core.models import BUILDERS
+from ztdl_pipeline.core.models import linear_regression, titanic_fc
 
 tf = pytest.importorskip("tensorflow")
 
@@ -50,7 +50,7 @@ def trained():
     keras.utils.set_random_seed(0)
     raw = _raw()
     frame = build_features(raw, RECIPE)
-    model = BUILDERS["titanic_fc"](len(frame.attrs["feature_columns"]), scaling_vectors(frame.attrs))
+    model = titanic_fc(len(frame.attrs["feature_columns"]), scaling_vectors(frame.attrs))
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     x, y = xy(frame, "train", one_hot_target=True)
     model.fit(x, y, epochs=3, batch_size=16, verbose=0)
@@ -118,7 +118,7 @@ def test_serving_model_scales_a_regression_target_back():
     recipe = TabularRecipe(numeric=("sqft",), target="price", task="regression", target_scale=1e5,
                            scaling={"sqft": Scaling("fixed", 1000.0)}, test_size=None)
     frame = build_features(raw, recipe)
-    model = BUILDERS["linear_regression"](1, scaling_vectors(frame.attrs))
+    model = linear_regression(1, scaling_vectors(frame.attrs))
     model.layers[-1].set_weights([np.array([[1.5]], "float32"), np.array([0.25], "float32")])
     serving, signature = export.serving_model(model, frame.attrs)
     assert signature == {"sqft": {"column": "sqft", "dtype": "float32", "finite": True}}

@@ -10,7 +10,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from ztdl_pipeline import datasets
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.features import (
     SPLIT_COLUMN,

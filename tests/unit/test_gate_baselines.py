@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 from sklearn import metrics as skm
 
-from ztdl_pipeline import datasets
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core import gate
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core.features import SPLIT_COLUMN, Scaling, TabularRecipe, build_features, xy
@@ -92,7 +92,7 @@ def test_tabular_classifier_that_always_says_left_fails_the_gate(mirror):
     from ztdl_pipeline.core.tabular import evaluate
 
     frame = build_features(pd.read_csv(mirror / "HR_comma_sep.csv"), HR_RECIPE)
-    example = TabularExample(name="hr_churn", dataset="hr", title="t", source="s", builder="logistic_regression",
+    example = TabularExample(name="hr_churn", dataset="hr", title="t", source="s", builder="ztdl_pipeline.core.models:logistic_regression",
                              loss="binary_crossentropy", primary=("test", "accuracy"))
     model = rig(_tabular_model(example, frame), [10.0])  # always 'left' (class 1, 24 % of the rows)
     metrics = evaluate(example, trained(model), frame)
@@ -115,7 +115,7 @@ def test_tabular_cross_validated_model_worse_than_the_majority_fails_the_gate(mi
                            random_state=42)
     frame = build_features(pd.read_csv(mirror / "user_visit_duration.csv"), recipe)
     example = TabularExample(name="visit_duration_logreg", dataset="user_visit_duration", title="t", source="s",
-                             builder="logistic_regression", loss="binary_crossentropy", primary=("cv", "mean"))
+                             builder="ztdl_pipeline.core.models:logistic_regression", loss="binary_crossentropy", primary=("cv", "mean"))
     x_all, y_all = xy(view(frame, example), None)
     median = float(np.median(x_all))
 
@@ -138,7 +138,7 @@ def test_tabular_regression_constant_far_from_the_mean_fails_the_gate(mirror):
                            target_scale=1e5, test_size=0.2, random_state=42)
     frame = build_features(pd.read_csv(mirror / "housing-data.csv"), recipe)
     example = TabularExample(name="housing_linreg", dataset="housing", title="t", source="s",
-                             builder="linear_regression", loss="mean_squared_error", primary=("train", "r2"))
+                             builder="ztdl_pipeline.core.models:linear_regression", loss="mean_squared_error", primary=("train", "r2"))
     model = rig(_tabular_model(example, frame), [1.0])  # $100,000 for every house (scaled target: price / 1e5)
     metrics = evaluate(example, trained(model), frame)
     price = frame["price"].astype("float64")

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ztdl_pipeline import datasets
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core import images as I
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file

@@ -6,12 +6,21 @@ import keras
 import numpy as np
 import pytest
 
-from ztdl_pipeline.assets.tabular import EXAMPLES, RECIPES
-from ztdl_pipeline.core.models import BUILDERS, OPTIMIZERS, make_optimizer, trainable_params
+from ztdl_pipeline.catalog import serving, tabular
+from ztdl_pipeline.core import models
+from ztdl_pipeline.core.models import OPTIMIZERS, make_optimizer, trainable_params
+from ztdl_pipeline.core.refs import resolve
+
+CARDS = (*tabular.CARDS, *serving.CARDS)
+RECIPES = {f.dataset: f.recipe for f in (*tabular.FEATURES, *serving.FEATURES)}
+
+
+def BUILDER(name: str):
+    return resolve(f"ztdl_pipeline.core.models:{name}")
 
 
 def _n_features(dataset: str) -> int:
-    recipe = RECIPES[dataset][0]
+    recipe = RECIPES[dataset]
     return len(recipe.numeric) + len(recipe.impute_median) + sum(len(c) for c in recipe.categorical.values())
 
 
@@ -38,12 +47,16 @@ NON_TRAINABLE = {"wifi_fc": 14}
 
 
 def test_every_builder_is_covered():
-    assert {name for name, *_ in BOOK_COUNTS} == set(BUILDERS)
+    builders = {name for name, value in vars(models).items()
+                if callable(value) and getattr(value, "__module__", "") == models.__name__
+                and name not in {"make_optimizer", "trainable_params"} and not name.startswith("_")}
+    assert {name for name, *_ in BOOK_COUNTS} == builders
+    assert {card.builder.split(":")[1] for card in CARDS} <= builders
 
 
 @pytest.mark.parametrize("name,n_features,kwargs,expected", BOOK_COUNTS, ids=[c[0] for c in BOOK_COUNTS])
 def test_trainable_parameters_match_the_book(name, n_features, kwargs, expected):
-    model = BUILDERS[name](n_features, **kwargs)
+    model = BUILDER(name)(n_features, **kwargs)
     assert trainable_params(model) == expected
     # no hidden non-trainable weights without scaling (beyond BatchNormalization's moving statistics)
     assert model.count_params() - trainable_params(model) == NON_TRAINABLE.get(name, 0)
@@ -55,7 +68,7 @@ def test_trainable_parameters_match_the_book(name, n_features, kwargs, expected)
 def test_scaling_adds_a_fixed_normalization_layer(name, n_features, kwargs, expected):
     mean = np.arange(n_features, dtype="float32")
     variance = np.full(n_features, 4.0, dtype="float32")
-    model = BUILDERS[name](n_features, (mean, variance), **kwargs)
+    model = BUILDER(name)(n_features, (mean, variance), **kwargs)
     norm = model.get_layer("scaling")
     assert isinstance(norm, keras.layers.Normalization)
     assert model.layers[0] is norm
@@ -65,18 +78,15 @@ def test_scaling_adds_a_fixed_normalization_layer(name, n_features, kwargs, expe
 
 
 def test_examples_use_known_builders_with_their_dataset_width():
-    for example, _ in EXAMPLES:
-        n = len(example.inputs) if example.inputs else None
-        dataset = example.dataset
-        if n is None:
-            n = _n_features(dataset)
-        model = BUILDERS[example.builder](n, **example.builder_kwargs)
+    for example in CARDS:
+        n = len(example.inputs) if example.inputs else _n_features(example.dataset)
+        model = resolve(example.builder)(n, **example.builder_kwargs)
         assert model.input_shape == (None, n), example.name
 
 
 def test_scaled_linear_regression_computes_on_standardised_inputs():
     mean, variance = np.array([10.0, -2.0], "float32"), np.array([4.0, 0.25], "float32")
-    model = BUILDERS["linear_regression"](2, (mean, variance))
+    model = BUILDER("linear_regression")(2, (mean, variance))
     dense = model.layers[-1]
     dense.set_weights([np.array([[1.0], [3.0]], "float32"), np.array([0.5], "float32")])
     x = np.array([[12.0, -1.5], [10.0, -2.0]], "float32")
@@ -85,17 +95,17 @@ def test_scaled_linear_regression_computes_on_standardised_inputs():
 
 
 def test_banknotes_logistic_starts_from_ones():
-    model = BUILDERS["banknotes_logistic"](4)
+    model = BUILDER("banknotes_logistic")(4)
     kernel = model.layers[-1].get_weights()[0]
     np.testing.assert_array_equal(kernel, np.ones((4, 1)))
 
 
 def test_output_activations():
     x = np.random.default_rng(1).normal(size=(5, 8)).astype("float32")
-    probabilities = BUILDERS["diabetes_fc"](8).predict(x, verbose=0)
+    probabilities = BUILDER("diabetes_fc")(8).predict(x, verbose=0)
     assert probabilities.shape == (5, 2)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    sigmoid = BUILDERS["moons_deep"](8).predict(x, verbose=0)
+    sigmoid = BUILDER("moons_deep")(8).predict(x, verbose=0)
     assert sigmoid.shape == (5, 1) and np.all((sigmoid > 0) & (sigmoid < 1))
 
 

@@ -7,8 +7,8 @@ import dagster as dg
 import pydantic
 import pytest
 
-from ztdl_pipeline.assets import tabular
-from ztdl_pipeline.assets.factory import TrainingConfig
+from ztdl_pipeline.assets.config import TrainingConfig, training_config
+from ztdl_pipeline.catalog import cards
 from ztdl_pipeline.core.specs import OPTIMIZER_NAMES, setting_problems
 
 
@@ -30,9 +30,10 @@ def test_optimizer_names_are_the_ones_core_builds():
 
 
 @pytest.mark.fault
-def test_every_example_config_refuses_bad_values_even_where_it_redeclares_the_field():
-    for _, config_cls in tabular.EXAMPLES:
-        config_cls()  # the book's defaults are valid
+def test_every_generated_config_refuses_bad_values_even_where_the_card_sets_the_field():
+    for _, card in cards():
+        config_cls = training_config(card)
+        assert config_cls().model_dump() == {**TrainingConfig().model_dump(), **card.hyper}  # the book's values
         with pytest.raises(pydantic.ValidationError, match="epochs=0 must be at least 1"):
             config_cls(epochs=0)
     with pytest.raises(pydantic.ValidationError, match="batch_size=0"):

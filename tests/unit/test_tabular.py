@@ -9,7 +9,7 @@ import pytest
 
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core.features import SPLIT_COLUMN, Scaling, TabularRecipe, build_features, xy
-from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.specs import Hyper, Card
 from ztdl_pipeline.core.tabular import evaluate, select_inputs, train, view
 from ztdl_pipeline.core.training import cross_validate
 
@@ -58,7 +58,7 @@ def test_select_inputs_all_and_unknown():
 
 def test_view_only_changes_attrs():
     frame = _frame()
-    example = TabularExample(name="e", dataset="d", title="t", source="s", builder="logistic_regression",
+    example = Card(name="e", dataset="d", title="t", source="s", builder="ztdl_pipeline.core.models:logistic_regression",
                              loss="binary_crossentropy", inputs=("x2",))
     seen = view(frame, example)
     assert seen.attrs["feature_columns"] == ["x2"]
@@ -66,8 +66,8 @@ def test_view_only_changes_attrs():
     assert frame.attrs["feature_columns"][0] == "x1"
 
 
-EXAMPLE = TabularExample(name="tiny_logreg", dataset="tiny", title="tiny", source="synthetic",
-                         builder="logistic_regression", loss="binary_crossentropy", inputs=("x1", "x2", "noisy"))
+EXAMPLE = Card(name="tiny_logreg", dataset="tiny", title="tiny", source="synthetic",
+                         builder="ztdl_pipeline.core.models:logistic_regression", loss="binary_crossentropy", inputs=("x1", "x2", "noisy"))
 HYPER = Hyper(epochs=3, batch_size=16, optimizer="adam", learning_rate=0.1, cv_folds=2, profile="fast")
 
 
@@ -120,8 +120,8 @@ def test_train_and_evaluate_regression_in_original_units():
     recipe = TabularRecipe(numeric=("sqft",), target="price", task="regression", target_scale=1e5,
                            scaling={"sqft": Scaling("fixed", 1000.0)}, test_size=0.25, random_state=1)
     frame = build_features(raw, recipe)
-    example = TabularExample(name="tiny_linreg", dataset="tiny", title="t", source="s",
-                             builder="linear_regression", loss="mean_squared_error", primary=("train", "r2"))
+    example = Card(name="tiny_linreg", dataset="tiny", title="t", source="s",
+                             builder="ztdl_pipeline.core.models:linear_regression", loss="mean_squared_error", primary=("train", "r2"))
     hyper = Hyper(epochs=2, batch_size=8, optimizer="adam", learning_rate=0.1, profile="fast")
     trained = train(example, frame, hyper, seed_fn=keras.utils.set_random_seed)
     metrics = evaluate(example, trained, frame)

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from ztdl_pipeline import datasets
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core import timeseries as ts
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.features import Scaling

@@ -66,8 +66,8 @@ def test_changing_one_builder_changes_exactly_its_examples_model_report_and_expo
 
 @pytest.mark.e2e
 def test_changing_a_feature_recipe_changes_its_features_and_downstream_code_only(tmp_path, original):
-    after = _edited(tmp_path, "assets/tabular.py", 'classes=(0, 1), test_size=0.3,\n                            random_state=42)',
-                    'classes=(0, 1), test_size=0.25,\n                            random_state=42)')
+    after = _edited(tmp_path, "catalog/tabular.py", 'classes=(0, 1),\n                                         test_size=0.3, random_state=42)',
+                    'classes=(0, 1),\n                                         test_size=0.25, random_state=42)')
     assert _changed(original, after) == {"features/moons"}
 
 
@@ -82,15 +82,15 @@ def test_builder_source_changes_the_version_and_unrelated_text_does_not():
 def test_closed_over_values_enter_the_version():
     import dataclasses
 
-    from ztdl_pipeline.assets import factory
-    from ztdl_pipeline.assets.tabular import RECIPES
+    from ztdl_pipeline.assets.features import features_asset
+    from ztdl_pipeline.catalog.tabular import FEATURES
 
-    recipe, description = RECIPES["moons"]
-    same = factory.features_asset("moons", recipe, "tabular", description)
-    other = factory.features_asset("moons", dataclasses.replace(recipe, random_state=7), "tabular", description)
+    spec = next(s for s in FEATURES if s.dataset == "moons")
+    same = features_asset(spec, "tabular")
+    other = features_asset(dataclasses.replace(spec, recipe=dataclasses.replace(spec.recipe, random_state=7)),
+                           "tabular")
     key = same.key
-    assert same.code_versions_by_key[key] == factory.features_asset("moons", recipe, "tabular",
-                                                                    description).code_versions_by_key[key]
+    assert same.code_versions_by_key[key] == features_asset(spec, "tabular").code_versions_by_key[key]
     assert same.code_versions_by_key[key] != other.code_versions_by_key[key]
 
 
@@ -103,7 +103,7 @@ def test_every_builder_an_example_names_is_found_and_enters_its_versions():
     """A builder picked by a string in a card must resolve to a function, or a renamed builder would silently
     drop out of the model's code version (transfer and Reuters models call their builders directly)."""
     import ztdl_pipeline.definitions  # noqa: F401  (builds every asset, which registers the cards)
-    from ztdl_pipeline.assets.factory import FAMILIES
+    from ztdl_pipeline.assets.reports import FAMILIES
 
     direct = {"xception", "reuters_lstm"}
     checked = 0

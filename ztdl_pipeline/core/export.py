@@ -187,3 +187,26 @@ def staging_dir(model_dir: Path) -> Path:
 
 def discard(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def verify_tabular_savedmodel(path, model: keras.Model, data, raw) -> float:
+    """Reload the SavedModel with plain TensorFlow, feed it raw rows of the test split (the train split where
+    there is none) and return its largest relative difference from the Keras model (ValueError when too far)."""
+    from ztdl_pipeline.core.features import SPLIT_COLUMN, raw_rows, xy
+    from ztdl_pipeline.core.tabular import predict_original_units
+
+    split = "test" if (data[SPLIT_COLUMN] == "test").any() else "train"
+    rows = raw_rows(raw, data, split)
+    served = load_and_predict(path, {safe_name(k): v for k, v in rows.items()})
+    x, _ = xy(data, split)
+    expected = predict_original_units(model, x, data.attrs)
+    return agreement(path, served, expected, f"raw {split} rows", relative=True)
+
+
+def describe_outputs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """What a tabular export's output means, for the registry and its consumers."""
+    if attrs["task"] == "regression":
+        return {"output_0": f"predicted {attrs['target']} in original units"}
+    if attrs["task"] == "binary" and len(attrs["target_columns"]) == 1:
+        return {"output_0": f"P({attrs['target']} = {attrs['classes'][1]})", "classes": attrs["classes"]}
+    return {"output_0": "class probabilities", "classes": attrs["classes"]}

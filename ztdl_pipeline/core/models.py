@@ -8,7 +8,7 @@ Trainable parameter counts match the book's model summaries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -89,11 +89,6 @@ def wifi_fc(n_features: int, scaling: Scaling = None, n_classes: int = 4) -> ker
         keras.layers.Dense(50, activation="relu"), keras.layers.Dense(30, activation="relu"),
         keras.layers.Dense(10, activation="relu"), keras.layers.Dense(n_classes, activation="softmax")])
 
-
-BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    fn.__name__: fn for fn in [circles_shallow, linear_regression, logistic_regression, banknotes_logistic,
-                               moons_deep, softmax_regression, diabetes_fc, wines_deep, titanic_fc, wifi_fc]
-}
 
 OPTIMIZERS: dict[str, type[keras.optimizers.Optimizer]] = {
     "sgd": keras.optimizers.SGD,

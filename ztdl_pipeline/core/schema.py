@@ -73,7 +73,7 @@ def coerce_columns(frame: pd.DataFrame, columns: Sequence[Column], source: str |
     if missing:
         raise DataError(source, f"missing column(s) {', '.join(map(repr, missing))}; "
                                 f"found {', '.join(map(repr, frame.columns))}",
-                        "use the file the dataset catalog names (ztdl_pipeline/datasets.py)")
+                        "use the file the dataset catalog names (ztdl_pipeline/catalog/datasets.py)")
     out = frame.copy()
     for column in columns:
         raw = frame[column.name]

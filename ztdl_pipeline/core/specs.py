@@ -1,4 +1,8 @@
-"""Declarative specs of the examples (plain data, no heavy imports: the code location loads them)."""
+"""The card: one record per book example (plain data, no heavy imports: the code location loads them).
+
+The catalogue (ztdl_pipeline/catalog/) holds the cards; the wiring turns each into
+models/<name> -> reports/<name> -> exports/<name> assets; core functions take the card to train, judge and
+export its model."""
 
 from __future__ import annotations
 
@@ -10,14 +14,15 @@ from ztdl_pipeline.core.report import BookNumber
 
 
 @dataclass(frozen=True)
-class TabularExample:
-    """One worked example of the book: which features, which model, which numbers the book prints."""
+class Card:
+    """One worked example of the book: its features, its model builder, the book's hyper-parameters and the
+    numbers the book prints, and the gate its export must pass."""
 
     name: str
-    dataset: str
+    dataset: str  # the features asset it trains on: features/<dataset>
     title: str
-    source: str
-    builder: str
+    source: str  # where in the book (chapter, section, lines)
+    builder: str  # the model builder, by reference: "ztdl_pipeline.core.models:banknotes_logistic"
     loss: str
     inputs: tuple[str, ...] | None = None  # raw input columns used (None: all of the dataset's)
     builder_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -28,6 +33,8 @@ class TabularExample:
     book: tuple[BookNumber, ...] = ()
     plots: tuple[str, ...] = ()  # extra plots: boundary | regression_line | prediction_vs_truth
     notes: str = ""
+    hyper: Mapping[str, Any] = field(default_factory=dict)  # the book's training settings (run-config defaults)
+    fast: Mapping[str, Any] = field(default_factory=dict)  # what the fast profile changes (core/profile.py)
 
     @property
     def one_hot_target(self) -> bool:
@@ -37,14 +44,18 @@ class TabularExample:
         return next((b.value for b in self.book if (b.split, b.metric) == (split, metric)), None)
 
     def gate_threshold(self, profile: str) -> float:
-        if profile == "fast":
-            return self.fast_floor
-        if self.threshold is not None:
-            return self.threshold
-        value = self.book_value(*self.primary)
-        if value is None:
-            raise ValueError(f"{self.name}: no book value for {self.primary} and no explicit threshold")
-        return value - self.tolerance
+        from ztdl_pipeline.core.profile import gate_threshold
+
+        return gate_threshold(profile, book_value=self.book_value(*self.primary), tolerance=self.tolerance,
+                              threshold=self.threshold, fast_floor=self.fast_floor, name=self.name)
+
+    def gate_basis(self, profile: str) -> str:
+        from ztdl_pipeline.core.profile import gate_basis
+
+        return gate_basis(profile, self.tolerance, self.threshold)
+
+
+TabularExample = Card  # the name the domains not yet written as cards still use
 
 
 @dataclass(frozen=True)
@@ -85,3 +96,23 @@ def setting_problems(settings: Mapping[str, Any]) -> list[str]:
     }
     return [f"{name}={settings[name]!r} {message}" for name, (ok, message) in rules.items()
             if name in settings and not ok(settings[name])]
+
+
+@dataclass(frozen=True)
+class GeneratedData:
+    """A dataset the book generates: the generator (by reference) and its arguments (run-config defaults)."""
+
+    name: str
+    generator: str  # "ztdl_pipeline.core.generated:circles"
+    params: Mapping[str, Any]
+    description: str
+
+
+@dataclass(frozen=True)
+class TableFeatures:
+    """features/<dataset>: how a raw table becomes model inputs (core/features.TabularRecipe), in words too."""
+
+    dataset: str
+    recipe: Any  # core.features.TabularRecipe
+    description: str
+    min_rows: int = 40

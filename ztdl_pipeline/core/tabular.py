@@ -17,12 +17,13 @@ from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import plots
 from ztdl_pipeline.core.features import SPLIT_COLUMN, scaling_vectors, xy
 from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
-from ztdl_pipeline.core.models import BUILDERS, make_optimizer, trainable_params
+from ztdl_pipeline.core.models import make_optimizer, trainable_params
+from ztdl_pipeline.core.refs import resolve
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
-from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.specs import Card, Hyper
 from ztdl_pipeline.core.training import TrainedModel, compile_model, cross_validate, fit
 
-__all__ = ["Hyper", "TabularExample", "evaluate", "report_images", "report_markdown", "sweep", "train", "view"]
+__all__ = ["Card", "Hyper", "evaluate", "report_images", "report_markdown", "sweep", "train", "view"]
 
 
 def select_inputs(attrs: Mapping[str, Any], inputs: Sequence[str] | None) -> dict[str, Any]:
@@ -45,23 +46,23 @@ def select_inputs(attrs: Mapping[str, Any], inputs: Sequence[str] | None) -> dic
     return attrs
 
 
-def view(frame: pd.DataFrame, example: TabularExample) -> pd.DataFrame:
+def view(frame: pd.DataFrame, example: Card) -> pd.DataFrame:
     """The features frame as one example sees it (its inputs only)."""
     out = frame.copy()
     out.attrs = select_inputs(frame.attrs, example.inputs)
     return out
 
 
-def _build(example: TabularExample, attrs: Mapping[str, Any], hyper: Hyper, jit_compile) -> keras.Model:
+def _build(example: Card, attrs: Mapping[str, Any], hyper: Hyper, jit_compile) -> keras.Model:
     mean, variance = scaling_vectors(attrs)
     scaling = (mean, variance) if attrs["scaling"] else None
-    model = BUILDERS[example.builder](len(attrs["feature_columns"]), scaling, **example.builder_kwargs)
+    model = resolve(example.builder)(len(attrs["feature_columns"]), scaling, **example.builder_kwargs)
     metrics = [] if attrs["task"] == "regression" else ["accuracy"]
     return compile_model(model, make_optimizer(hyper.optimizer, hyper.learning_rate, hyper.momentum),
                          example.loss, metrics, jit_compile=jit_compile)
 
 
-def train(example: TabularExample, frame: pd.DataFrame, hyper: Hyper, *, strategy=None, jit_compile="auto",
+def train(example: Card, frame: pd.DataFrame, hyper: Hyper, *, strategy=None, jit_compile="auto",
           seed_fn: Callable[[int], None] | None = None,
           on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainedModel:
     """Train the example's model on the train split (plus k-fold CV on all rows if asked, as the book)."""
@@ -119,7 +120,7 @@ def predict_original_units(model: keras.Model, x: np.ndarray, attrs: Mapping[str
     return output
 
 
-def evaluate(example: TabularExample, trained: TrainedModel, frame: pd.DataFrame) -> dict[str, Any]:
+def evaluate(example: Card, trained: TrainedModel, frame: pd.DataFrame) -> dict[str, Any]:
     """Metrics per split (train, test, all), CV, baselines and the last training epoch."""
     data = view(frame, example)
     attrs = data.attrs
@@ -162,7 +163,7 @@ def trivial_baselines(data: pd.DataFrame, splits: Sequence[str], cv: bool) -> di
     return {BASELINES: scores, BASELINE_RULE: rule}
 
 
-def report_images(example: TabularExample, trained: TrainedModel, frame: pd.DataFrame,
+def report_images(example: Card, trained: TrainedModel, frame: pd.DataFrame,
                   metrics: Mapping[str, Any]) -> dict[str, bytes]:
     data = view(frame, example)
     attrs = data.attrs
@@ -187,7 +188,7 @@ def report_images(example: TabularExample, trained: TrainedModel, frame: pd.Data
     return images
 
 
-def report_markdown(example: TabularExample, trained: TrainedModel, metrics: Mapping[str, Any],
+def report_markdown(example: Card, trained: TrainedModel, metrics: Mapping[str, Any],
                     images: Mapping[str, bytes], threshold: float, embed: bool) -> str:
     rows = comparison_rows(metrics, example.book)
     hyper = trained.info["hyper"]
@@ -202,7 +203,7 @@ def report_markdown(example: TabularExample, trained: TrainedModel, metrics: Map
         ("Ours vs the book", comparison_table(rows) if rows else "The book prints no number for this example."),
         ("All metrics", markdown_table(header, split_rows)),
         ("Export gate", f"`{example.primary[0]}/{example.primary[1]}` must be ≥ **{threshold:.4f}** "
-                        f"({'fast-profile floor' if hyper['profile'] == 'fast' else f'book value − {example.tolerance}'})."),
+                        f"({example.gate_basis(hyper['profile'])})."),
         ("Training", markdown_table(["setting", "value"], [[k, v] for k, v in hyper.items()]
                                     + [["trainable parameters", trained.info["trainable_params"]],
                                        ["training seconds", trained.info["seconds"]],
@@ -226,7 +227,7 @@ def report_markdown(example: TabularExample, trained: TrainedModel, metrics: Map
     return render(example.title, sections, images, embed)
 
 
-def sweep(example: TabularExample, frame: pd.DataFrame, base: Hyper, parameter: str, values: Sequence[Any],
+def sweep(example: Card, frame: pd.DataFrame, base: Hyper, parameter: str, values: Sequence[Any],
           *, seed_fn: Callable[[int], None] | None = None, jit_compile="auto") -> dict[str, dict[str, list[float]]]:
     """Train the example once per value of one hyper-parameter, from the same initial weights (the book
     resets weights between runs); return each run's history plus test accuracy."""

@@ -1,1 +1,1 @@
-"""Per-file sha256 manifests of the image folders in the dataset catalog (ztdl_pipeline/datasets.py)."""
+"""Per-file sha256 manifests of the image folders in the dataset catalog (ztdl_pipeline/catalog/datasets.py)."""

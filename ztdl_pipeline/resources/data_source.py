@@ -17,10 +17,10 @@ from typing import Any
 import dagster as dg
 
 from ztdl_pipeline import settings
+from ztdl_pipeline.catalog.datasets import DatasetFile, DatasetFolder
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file
-from ztdl_pipeline.datasets import DatasetFile, DatasetFolder
 
 
 def _validated(path: Path, validate: Callable[[Path], Any] | None, *, remove: bool, digest: str = "") -> str:
@@ -111,7 +111,7 @@ class DatasetSource(dg.ConfigurableResource):
             raise DataError(shown or path, f"sha256 mismatch for {entry.filename}: expected {expected}, "
                                            f"got {digest}",
                             f"replace the file with the original from {entry.url}, or, if the data really "
-                            "changed, update its sha256 in ztdl_pipeline/datasets.py")
+                            "changed, update its sha256 in ztdl_pipeline/catalog/datasets.py")
         return digest
 
     # ------------------------------------------------------------ folders

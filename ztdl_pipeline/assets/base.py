@@ -1,0 +1,74 @@
+"""What every asset of the building blocks shares: asset keys, code versions, metadata helpers, data versions.
+
+Keys are `<layer>/<name>` (see docs/architecture.md, "Names in the graph"); every module builds them here.
+"""
+
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from ztdl_pipeline.core import versioning
+
+LAYERS = ("raw", "features", "models", "reports", "exports")
+
+
+def key(layer: str, name: str) -> dg.AssetKey:
+    """The asset key of `name` in `layer` (one of LAYERS)."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}: one of {', '.join(LAYERS)}")
+    return dg.AssetKey([layer, name])
+
+
+def asset_in(layer: str, name: str) -> dg.AssetIn:
+    return dg.AssetIn(key(layer, name))
+
+
+def versioned_asset(*parts: Any, **asset_kwargs: Any) -> Callable[[Callable], dg.AssetsDefinition]:
+    """`dg.asset` with a code_version derived from the function's source, everything of this package it
+    reaches, the values its factory closed over, and `parts` (e.g. the builder a card names)."""
+
+    def wrap(fn: Callable) -> dg.AssetsDefinition:
+        return dg.asset(code_version=versioning.code_version(fn, *parts), **asset_kwargs)(fn)
+
+    return wrap
+
+
+def ref(path: str | None) -> versioning.Ref | None:
+    """A catalogue reference ("package.module:name") as a code-version part, so editing it changes versions."""
+    from ztdl_pipeline.core.refs import split
+
+    return versioning.Ref(*split(path)) if path else None
+
+
+def md_table(frame: pd.DataFrame) -> dg.MetadataValue:
+    from ztdl_pipeline.core.report import markdown_table
+
+    rows = [[str(index), *row] for index, row in zip(frame.index, frame.itertuples(index=False))]
+    return dg.MetadataValue.md(markdown_table(["column", *map(str, frame.columns)], rows))
+
+
+def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+
+
+def settings_metadata(context: dg.AssetExecutionContext, settings) -> dict[str, Any]:
+    """Log what the profile changed and what the run config set (core/profile.Settings); return metadata that
+    records both values of every change."""
+    for line in settings.notes():
+        context.log.info(line)
+    return {"settings_sources": json.dumps(settings.sources, sort_keys=True),
+            "profile_adjustments": json.dumps(settings.adjustments, sort_keys=True)}
+
+
+def data_versions(context: dg.AssetExecutionContext, keys: list) -> dict[str, str]:
+    """The data versions of the latest materializations of `keys` (this run's, for assets it materialized)."""
+    versions = {}
+    for asset_key in map(dg.AssetKey.from_coercible, keys):
+        record = context.instance.get_latest_data_version_record(asset_key)
+        event = record.asset_event if record else None
+        versions[asset_key.to_user_string()] = (event.tags or {}).get("dagster/data_version", "") if event else ""
+    return versions

@@ -1,0 +1,77 @@
+"""Typed run config for training assets, generated from the cards (one class per card, no hand-written ones).
+
+The launchpad shows each card's book values as the defaults; the fast profile's changes are resolved in
+core/profile.py and never override a value the user set.
+"""
+
+
+import dataclasses
+from typing import Any
+
+import dagster as dg
+import pydantic
+
+from ztdl_pipeline.core.specs import Hyper
+
+
+class TrainingConfig(dg.Config):
+    """Hyper-parameters of a training asset; a card's generated subclass sets the book's values as defaults."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 0.001
+    momentum: float = 0.0
+    validation_split: float = 0.0
+    cv_folds: int = 0
+    cv_epochs: int = 0  # 0: same as epochs
+    seed: int = 42
+    restarts: int = 1  # >1: train from several seeds, keep the lowest final training loss
+
+    @pydantic.model_validator(mode="after")
+    def _valid(self):
+        """Refuse bad settings before anything trains, naming each field."""
+        from ztdl_pipeline.core.specs import setting_problems
+
+        problems = setting_problems(self.model_dump())
+        if problems:
+            raise ValueError("invalid training settings: " + "; ".join(problems))
+        return self
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def training_config(card, base: type[TrainingConfig] = TrainingConfig) -> type[TrainingConfig]:
+    """The run-config class of one card: `base`'s fields with the card's book values as defaults (fields the
+    card adds are typed from their values), each described with what the fast profile uses instead."""
+    fields: dict[str, Any] = {}
+    for name, value in card.hyper.items():
+        existing = base.model_fields.get(name)
+        annotation = existing.annotation if existing else type(value)
+        note = f"book: {value!r}" + (f"; fast profile: {card.fast[name]!r}" if name in card.fast else "")
+        fields[name] = (annotation, pydantic.Field(default=value, description=note))
+    return pydantic.create_model(f"{_camel(card.name)}Config", __base__=base,
+                                 __doc__=f"Training settings of {card.name} ({card.source})", **fields)
+
+
+def resolve_training(config: TrainingConfig, card, profile: str, hyper_type: type = Hyper):
+    """(hyper-parameters of this run, core.profile.Settings saying where each value came from)."""
+    from ztdl_pipeline.core.profile import resolve_config
+
+    settings = resolve_config(config, profile, card.fast)
+    names = {f.name for f in dataclasses.fields(hyper_type)} - {"profile"}
+    return hyper_type(**{k: v for k, v in settings.values.items() if k in names}, profile=settings.profile), settings
+
+
+def values_config(name: str, values: dict[str, Any], doc: str = "") -> type[dg.Config]:
+    """A run-config class whose fields are `values`' keys, typed from and defaulting to the values (a chapter
+    experiment's or a generator's book settings)."""
+
+    def annotation(value: Any) -> Any:
+        return list[type(value[0])] if isinstance(value, list) and value else type(value)
+
+    fields = {field: (annotation(value), pydantic.Field(default=value, description=f"book: {value!r}"))
+              for field, value in values.items()}
+    return pydantic.create_model(f"{_camel(name)}Config", __base__=dg.Config, __doc__=doc or None, **fields)

@@ -1,0 +1,120 @@
+"""exports/<card>: the gated, verified, versioned SavedModel taking raw values (TF Serving layout), and the
+check that reloads the published version with plain TensorFlow. Every family publishes through
+`publish_gated_export`."""
+
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from ztdl_pipeline.assets.base import asset_in, data_versions, key, versioned_asset
+from ztdl_pipeline.assets.family import TABULAR, Family, raw_name
+from ztdl_pipeline.assets.reports import gate_decision
+from ztdl_pipeline.resources.storage import Storage
+
+
+def export_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
+    @versioned_asset(card, family.builder_ref(card), key=key("exports", card.name),
+                     ins={"trained": asset_in("models", card.name), "features": asset_in("features", card.dataset),
+                          "raw": asset_in("raw", raw_name(card)), "report": asset_in("reports", card.name)},
+                     group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
+                     description=f"{card.title} as a versioned SavedModel taking raw values (TF Serving layout)")
+    def _export(context: dg.AssetExecutionContext, storage: Storage, trained, features: family.features_type,
+                raw: pd.DataFrame, report: dict) -> dg.Output[dict]:
+        from ztdl_pipeline.core import export
+
+        data = family.view(card, features)
+
+        def write_and_verify(staged):
+            serving, signature = family.serving(card, trained, data)
+            export.write_savedmodel(serving, signature, staged)
+            difference = family.verify(staged, card, trained, data, raw, signature)
+            return signature, difference, {"outputs": family.outputs(data)}
+
+        return publish_gated_export(context, storage, card, report, write_and_verify)
+
+    return _export
+
+
+def _unchanged(context, card, current: dict, model_version: str, gate_value) -> dg.Output[dict]:
+    context.log.info(f"exports/{card.name}: unchanged, version {current['version']} was built from this "
+                     f"model version ({model_version[:12]}); nothing published")
+    return dg.Output({"model": card.name, **current}, metadata={
+        "version": current["version"], "published": f"unchanged, version {current['version']}",
+        "path": dg.MetadataValue.path(current["path"]), "gate_metric": gate_value or 0.0})
+
+
+def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, card, report: dict,
+                         write_and_verify: Callable[[Any], tuple[dict, float, dict]]) -> dg.Output[dict]:
+    """Re-apply the gate (the blocking check stops a run, this also covers a lone export); if the current
+    export was built from this very model version, publish nothing and say so; else write the SavedModel into
+    a staging folder and verify it there (`write_and_verify(staged)` -> (input signature, max difference vs
+    Keras, extra registry fields)), publish it as the next integer version (never overwriting one) and record
+    it in registry.json. Everything lives under the run profile's root, so a fast run never publishes where
+    the book profile's exports are served from."""
+    from ztdl_pipeline.core import export, registry
+    from ztdl_pipeline.core.provenance import git_commit
+    from ztdl_pipeline.core.schema import folder_sha256
+
+    model_dir = storage.folder("exports", card.name)
+    decision = gate_decision(card, report, model_dir)
+    if not decision.passed:
+        raise dg.Failure(f"exports/{card.name}: not exported — " + "; ".join(decision.reasons))
+    model_key = key("models", card.name).to_user_string()
+    upstream = data_versions(context, [key("raw", raw_name(card)), key("features", card.dataset),
+                                       key("models", card.name)])
+    current = registry.current_entry(model_dir)
+    if current and upstream[model_key] and current.get("upstream_data_versions", {}).get(model_key) == upstream[model_key]:
+        return _unchanged(context, card, current, upstream[model_key], decision.value)
+    staged = export.staging_dir(model_dir)
+    try:
+        start = time.perf_counter()
+        signature, difference, extra = write_and_verify(staged)
+        served = registry.savedmodel_signature(staged)  # what TF Serving will see: shapes, output names
+        content = folder_sha256(staged)  # ztdl-serve checks it before serving the version
+        version, path = export.publish_version(staged, model_dir)
+    finally:
+        export.discard(staged)
+    entry = {
+        "path": str(path),
+        "signature": {name: {**spec, "shape": served["inputs"].get(name, {}).get("shape", spec.get("shape"))}
+                      for name, spec in signature.items()},
+        "signature_name": served["signature_name"], "method_name": served["method_name"],
+        "output_signature": served["outputs"], **extra,
+        "gate_metric": decision.value, "gate": decision.bar, "gate_baseline": decision.baseline,
+        "metrics": {s: {k: v for k, v in report[s].items() if isinstance(v, float)}
+                    for s in ("train", "test", "all") if s in report},
+        "content_sha256": content,
+        "profile": report["profile"], "run_id": context.run_id, "git_commit": git_commit(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "upstream_data_versions": upstream,
+    }
+    registry.record(model_dir, version, entry)
+    return dg.Output({"model": card.name, "version": version, **entry}, metadata={
+        "version": version, "published": f"new version {version}", "path": dg.MetadataValue.path(str(path)),
+        "max_abs_difference_vs_keras": difference, "export_seconds": round(time.perf_counter() - start, 2),
+        "signature": json.dumps(signature), "gate_metric": decision.value or 0.0,
+        **{k: v for k, v in extra.items() if isinstance(v, str | int | float)}})
+
+
+def export_reload_check(card, family: Family = TABULAR) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=key("exports", card.name), name="savedmodel_matches_keras",
+                    additional_ins={"trained": asset_in("models", card.name),
+                                    "features": asset_in("features", card.dataset),
+                                    "raw": asset_in("raw", raw_name(card))},
+                    description="tf.saved_model.load of the published version, fed raw test rows, "
+                                "predicts what the trained Keras model predicts")
+    def _reload(record: dict, trained, features: family.features_type, raw: pd.DataFrame) -> dg.AssetCheckResult:
+        data = family.view(card, features)
+        try:
+            difference = family.verify(record["path"], card, trained, data, raw, record["signature"])
+        except ValueError as exc:
+            return dg.AssetCheckResult(passed=False, metadata={"error": str(exc)})
+        return dg.AssetCheckResult(passed=True, metadata={"max_relative_difference": difference,
+                                                          "version": record["version"]})
+
+    return _reload

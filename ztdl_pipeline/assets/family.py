@@ -1,0 +1,84 @@
+"""A family: how its cards train, are judged and are exported. The model, report and export building blocks
+call these steps; each step imports its core module when it runs (core modules pull in Keras).
+
+This base class is the tabular family; another domain (vision, text, ...) subclasses it with its own steps and
+`features_type` (what its features asset stores).
+"""
+
+
+import pandas as pd
+
+from ztdl_pipeline.core import versioning
+from ztdl_pipeline.core.specs import Hyper
+
+
+def raw_name(card) -> str:
+    """The raw asset behind a card: its dataset, unless its features are cut from another (`raw_dataset`,
+    e.g. several window tables from one time series)."""
+    return getattr(card, "raw_dataset", "") or card.dataset
+
+
+class Family:
+    features_type: type = pd.DataFrame
+    hyper_type: type = Hyper  # what the run config resolves into
+    metadata_splits: tuple[str, ...] = ("train", "test", "all")  # metrics sections shown as report metadata
+    builder_module: str = "ztdl_pipeline.core.models"  # where a bare builder name (not yet a reference) lives
+
+    def builder_ref(self, card) -> versioning.Ref | None:
+        """The builder a card names, for code versions (None where the family's model assets call their
+        builders directly, so their own source already reaches them)."""
+        from ztdl_pipeline.core.refs import split
+
+        ref = versioning.Ref(*split(card.builder)) if ":" in card.builder else versioning.Ref(
+            self.builder_module, card.builder)
+        return ref if versioning.has_definition(ref) else None
+
+    def train(self, card, features, hyper, **kwargs):
+        from ztdl_pipeline.core.tabular import train
+
+        return train(card, features, hyper, **kwargs)
+
+    def evaluate(self, card, trained, features) -> dict:
+        from ztdl_pipeline.core.tabular import evaluate
+
+        return evaluate(card, trained, features)
+
+    def report_images(self, card, trained, features, metrics: dict) -> dict[str, bytes]:
+        from ztdl_pipeline.core.tabular import report_images
+
+        return report_images(card, trained, features, metrics)
+
+    def report_markdown(self, card, trained, metrics: dict, images: dict, threshold: float, embed: bool) -> str:
+        from ztdl_pipeline.core.tabular import report_markdown
+
+        return report_markdown(card, trained, metrics, images, threshold, embed)
+
+    def view(self, card, features):
+        """The features as one card sees them (what `serving`, `verify` and `outputs` read)."""
+        from ztdl_pipeline.core.tabular import view
+
+        return view(features, card)
+
+    def serving(self, card, trained, data) -> tuple:
+        """(the model to export, its input signature {name: {dtype, ...}})."""
+        from ztdl_pipeline.catalog import datasets
+        from ztdl_pipeline.core import export
+
+        name = raw_name(card)
+        nullable = frozenset(c.name for c in datasets.get(name).columns if c.nullable) \
+            if name in datasets.CATALOG else frozenset()
+        return export.serving_model(trained.model, data.attrs, unknown_ok=nullable)
+
+    def verify(self, path, card, trained, data, raw, signature: dict) -> float:
+        """Reload the SavedModel with plain TensorFlow, feed it raw rows, compare with the Keras model."""
+        from ztdl_pipeline.core.export import verify_tabular_savedmodel
+
+        return verify_tabular_savedmodel(path, trained.model, data, raw)
+
+    def outputs(self, data) -> dict:
+        from ztdl_pipeline.core.export import describe_outputs
+
+        return describe_outputs(data.attrs)
+
+
+TABULAR = Family()

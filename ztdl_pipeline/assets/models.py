@@ -1,0 +1,73 @@
+"""models/<card>: the card's builder trained on its features through the TensorFlowCompute resource, in the
+`gpu` pool, with the book's settings as typed run config (assets/config.py).
+
+A model's data version hashes its inputs' data versions, resolved hyper-parameters (profile and seed
+included), the device and its code version: training is seeded and deterministic, so the same version means
+the same weights, and a retrain with other settings makes its report and export stale.
+"""
+
+
+import json
+from collections.abc import Callable
+
+import dagster as dg
+
+from ztdl_pipeline.assets.base import asset_in, data_versions, key, settings_metadata, versioned_asset
+from ztdl_pipeline.assets.config import TrainingConfig, resolve_training, training_config
+from ztdl_pipeline.assets.family import TABULAR, Family
+from ztdl_pipeline.core import versioning
+from ztdl_pipeline.resources.compute import TensorFlowCompute
+from ztdl_pipeline.resources.storage import Storage
+
+
+def model_data_version(context: dg.AssetExecutionContext, inputs: list, hyper, device: dict) -> str:
+    """Inputs' data versions + resolved hyper-parameters + device + code version."""
+    return versioning.data_version({
+        "inputs": data_versions(context, inputs), "hyper": hyper.__dict__, "device": device,
+        "code_version": context.assets_def.code_versions_by_key[context.asset_key]})
+
+
+def epoch_logger(context: dg.AssetExecutionContext, epochs: int) -> Callable[[int, dict], None]:
+    """Log the first, every tenth and the last epoch."""
+
+    def log_epoch(epoch: int, logs: dict) -> None:
+        if epoch == 1 or epoch == epochs or epoch % max(1, epochs // 10) == 0:
+            context.log.info(f"epoch {epoch}/{epochs}: " + ", ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+
+    return log_epoch
+
+
+def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[TrainingConfig] | None = None,
+                resolve: Callable | None = None) -> dg.AssetsDefinition:
+    """models/<card.name>. The run config is generated from the card unless a domain passes its own class and
+    `resolve(config, card, profile) -> (hyper, settings or None)`."""
+    config_cls = config_cls or training_config(card)
+    resolve = resolve or (lambda config, c, profile: resolve_training(config, c, profile, family.hyper_type))
+
+    @versioned_asset(card, config_cls, family.builder_ref(card),
+                     key=key("models", card.name), ins={"features": asset_in("features", card.dataset)},
+                     group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
+                     description=f"{card.title} — {card.source}")
+    def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
+               compute: TensorFlowCompute, storage: Storage, features: family.features_type) -> dg.Output:
+        device = compute.setup()
+        hyper, settings = resolve(config, card, storage.run_profile())
+        context.log.info(f"training {card.name}: {hyper} on {device}")
+        trained = family.train(card, features, hyper, strategy=compute.strategy(),
+                               jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
+                               on_epoch_end=epoch_logger(context, hyper.epochs))
+        trained.info["device"] = device
+        metadata = {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
+                    "epochs": hyper.epochs, "profile": hyper.profile,
+                    "training_seconds": trained.info["seconds"],
+                    "samples_per_second": trained.info["samples_per_second"] or 0.0,
+                    "trainable_params": trained.info["trainable_params"],
+                    "hyper_parameters": json.dumps(trained.info["hyper"]),
+                    **(settings_metadata(context, settings) if settings is not None else {})}
+        if "cv" in trained.info:
+            metadata["cv_mean"] = trained.info["cv"]["mean"]
+            metadata["cv_std"] = trained.info["cv"]["std"]
+        version = model_data_version(context, [key("features", card.dataset)], hyper, device)
+        return dg.Output(trained, data_version=dg.DataVersion(version), metadata=metadata)
+
+    return _model

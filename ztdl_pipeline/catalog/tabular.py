@@ -1,0 +1,216 @@
+"""Tabular examples (ch1, ch3, ch4, ch5 and the DataCamp Titanic model): data only.
+
+Each card holds the book's hyper-parameters (`hyper`, the run-config defaults), what the fast profile changes
+(`fast`), the builder by reference, the numbers the book prints with their source lines, and the gate.
+"""
+
+from __future__ import annotations
+
+from ztdl_pipeline.catalog.datasets import CATALOG
+from ztdl_pipeline.core.features import Scaling, TabularRecipe
+from ztdl_pipeline.core.report import BookNumber as B
+from ztdl_pipeline.core.specs import Card, GeneratedData, TableFeatures
+
+MODELS = "ztdl_pipeline.core.models:"
+
+# ------------------------------------------------------------------ raw data
+
+RAW_FILES = ("weight_height", "user_visit_duration", "housing", "hr", "titanic", "banknotes", "iris", "wines",
+             "diabetes")
+
+GENERATED = (
+    GeneratedData("circles", "ztdl_pipeline.core.generated:circles",
+                  {"n_samples": 1000, "noise": 0.1, "factor": 0.2, "random_state": 0},
+                  "sklearn make_circles(n_samples=1000, noise=0.1, factor=0.2, random_state=0), as the book "
+                  "generates it (ch1)"),
+    GeneratedData("moons", "ztdl_pipeline.core.generated:moons",
+                  {"n_samples": 1000, "noise": 0.1, "random_state": 0},
+                  "sklearn make_moons(n_samples=1000, noise=0.1, random_state=0), as the book generates it (ch4)"),
+)
+
+# ------------------------------------------------------------------ features
+
+_WINES = tuple(c.name for c in CATALOG["wines"].columns if c.name != "Class")
+_DIABETES = tuple(c.name for c in CATALOG["diabetes"].columns if c.name != "Outcome")
+_HR_NUMERIC = ("satisfaction_level", "last_evaluation", "number_project", "average_montly_hours",
+               "time_spend_company", "Work_accident", "promotion_last_5years")
+_HR_DEPARTMENTS = ("IT", "RandD", "accounting", "hr", "management", "marketing", "product_mng", "sales",
+                   "support", "technical")
+
+FEATURES = (
+    TableFeatures("circles", TabularRecipe(numeric=("x1", "x2"), target="y", task="binary", classes=(0, 1),
+                                           test_size=None,
+                                           note="no split: the book trains and judges on all 1000 points"),
+                  "make_circles points; no split (the book judges on the training data)"),
+    TableFeatures("moons", TabularRecipe(numeric=("x1", "x2"), target="y", task="binary", classes=(0, 1),
+                                         test_size=0.3, random_state=42),
+                  "make_moons points; 70/30 split, random_state 42 (ch4)"),
+    TableFeatures("weight_height", TabularRecipe(numeric=("Height",), categorical={"Gender": ("Female", "Male")},
+                                                 target="Weight", task="regression", test_size=0.2, random_state=42),
+                  "height (in) and one-hot Gender -> weight (lbs); 80/20 split (the book's has no seed: ours is 42)"),
+    TableFeatures("user_visit_duration", TabularRecipe(numeric=("Time (min)",), target="Buy", task="binary",
+                                                       classes=(0, 1), test_size=0.2, random_state=42),
+                  "minutes on site -> bought; 80/20 split (book: unseeded; ours 42)"),
+    TableFeatures("housing", TabularRecipe(numeric=("sqft", "bdrms", "age"), target="price", task="regression",
+                                           scaling={"sqft": Scaling("fixed", 1000.0), "age": Scaling("fixed", 10.0)},
+                                           target_scale=1e5, test_size=0.2, random_state=42),
+                  "sqft/1000, age/10, price/1e5 as the book's solution rescales; 80/20 split (ours seeded 42)"),
+    TableFeatures("hr", TabularRecipe(numeric=_HR_NUMERIC, categorical={"sales": _HR_DEPARTMENTS,
+                                                                        "salary": ("low", "medium", "high")},
+                                      scaling={"average_montly_hours": Scaling("fixed", 100.0)},
+                                      target="left", task="binary", classes=(0, 1), test_size=0.2, random_state=42),
+                  "7 numeric columns (hours/100) + one-hot department and salary = 20 features, as the book; "
+                  "80/20 split"),
+    TableFeatures("titanic", TabularRecipe(numeric=("Age", "SibSp", "Parch", "Fare"), impute_median=("Age",),
+                                           categorical={"Pclass": (1, 2, 3), "Sex": ("female", "male"),
+                                                        "Embarked": ("C", "Q", "S")},
+                                           target="Survived", task="multiclass", classes=(0, 1), target_one_hot=True,
+                                           test_size=0.2, random_state=42),
+                  "DataCamp preprocessing: Age filled with the train median plus age_was_missing, one-hot "
+                  "Pclass/Sex/Embarked (missing Embarked -> all zeros); survived one-hot; 80/20 split"),
+    TableFeatures("banknotes", TabularRecipe(numeric=("variance", "skewness", "kurtosis", "entropy"), target="class",
+                                             task="binary", classes=(0, 1), test_size=0.3, random_state=42),
+                  "4 wavelet statistics, unscaled as in the book; 70/30 split, random_state 42 (ch5)"),
+    TableFeatures("iris", TabularRecipe(numeric=("sepal_length", "sepal_width", "petal_length", "petal_width"),
+                                        target="species", task="multiclass",
+                                        classes=("setosa", "versicolor", "virginica"), target_one_hot=True,
+                                        test_size=0.2, random_state=0, stratify=True),
+                  "4 measurements; species one-hot; 80/20 split stratified, random_state 0 (ch4)"),
+    TableFeatures("wines", TabularRecipe(numeric=_WINES, target="Class", task="multiclass", classes=(1, 2, 3),
+                                         target_one_hot=True, scaling={c: Scaling("standard") for c in _WINES},
+                                         test_size=0.3, random_state=42),
+                  "13 measurements standardised (fit on train), Class one-hot; 70/30 split as ch5 ex4"),
+    TableFeatures("diabetes", TabularRecipe(numeric=_DIABETES, target="Outcome", task="multiclass", classes=(0, 1),
+                                            target_one_hot=True, scaling={c: Scaling("standard") for c in _DIABETES},
+                                            test_size=0.2, random_state=22),
+                  "8 measurements standardised (fit on train), Outcome one-hot; 80/20 split, random_state 22"),
+)
+
+# ------------------------------------------------------------------ examples
+
+CARDS = (
+    Card(
+        name="circles_shallow", dataset="circles", title="ch1 first model: make_circles",
+        source="book ch1.first_model_make_circles (L1634–2039)", builder=MODELS + "circles_shallow",
+        loss="binary_crossentropy", primary=("train", "accuracy"), tolerance=0.05, fast_floor=0.8,
+        hyper={"epochs": 20, "optimizer": "sgd", "learning_rate": 0.5},
+        book=(B("train", "accuracy", 1.0, "L1845: epoch 20 acc 1.0000"),
+              B("history", "accuracy", 1.0, "L1845"), B("history", "loss", 0.0308, "L1845")),
+        plots=("boundary",)),
+    Card(
+        name="weight_height_linreg", dataset="weight_height", title="ch3 linear regression: weight from height",
+        source="book ch3.linear_regression_weight_height / _train_test_split (L3627–3885)",
+        builder=MODELS + "linear_regression", loss="mean_squared_error", inputs=("Height",), primary=("test", "r2"),
+        tolerance=0.05, fast_floor=0.0,
+        # the book fits 40 epochs on all rows, then 50 more on the train split
+        hyper={"epochs": 90, "optimizer": "adam", "learning_rate": 0.8}, fast={"epochs": 4},
+        book=(B("train", "r2", 0.851, "L3874"), B("test", "r2", 0.843, "L3876"),
+              B("train", "mse", 152.5, "L3862"), B("test", "mse", 164.9, "L3864"),
+              B("all", "r2", 0.802, "L3799 (after 40 epochs on all rows)")),
+        plots=("regression_line",),
+        notes="The book's train/test numbers come from its model fitted 40 epochs on all rows and 50 more on the "
+              "train split; we fit 90 epochs on the train split only, so the test rows are never seen."),
+    Card(
+        name="visit_duration_logreg", dataset="user_visit_duration",
+        title="ch3 logistic regression: will a visitor buy?",
+        source="book ch3.logistic_regression_user_visit_duration, logreg_train_test_split, cross_validation_kfold, "
+               "confusion_matrix_precision_recall (L3970–4622)",
+        builder=MODELS + "logistic_regression", loss="binary_crossentropy", primary=("cv", "mean"), tolerance=0.05,
+        fast_floor=0.6,
+        hyper={"epochs": 25, "optimizer": "sgd", "learning_rate": 0.5, "cv_folds": 3}, fast={"cv_folds": 2},
+        book=(B("all", "accuracy", 0.830, "L4265"), B("train", "accuracy", 0.825, "L4346"),
+              B("test", "accuracy", 0.850, "L4347"), B("all", "precision", 0.811, "L4588"),
+              B("all", "recall", 0.860, "L4589"), B("all", "f1", 0.835, "L4590"),
+              B("cv", "mean", 0.8007, "L4464 (3-fold)"), B("cv", "std", 0.0593, "L4464")),
+        notes="The test split has 20 rows, so one visitor moves test accuracy by 0.05; the export gate judges the "
+              "3-fold cross-validated accuracy instead (book 0.8007)."),
+    Card(
+        name="housing_linreg", dataset="housing", title="ch3 exercise 1: house prices",
+        source="book sol.ch3.ex1_housing_linear_regression (L20876–21030)", builder=MODELS + "linear_regression",
+        loss="mean_squared_error", primary=("train", "r2"), tolerance=0.15, fast_floor=0.0,
+        hyper={"epochs": 20, "optimizer": "adam", "learning_rate": 0.1},
+        book=(B("train", "r2", 0.655, "L21028"), B("test", "r2", 0.287, "L21029")),
+        plots=("prediction_vs_truth",),
+        notes="47 houses: the test split holds 10, so test R² swings with the (unseeded, in the book) split; the "
+              "gate judges train R². The export returns prices in dollars (the model learns price/1e5)."),
+    Card(
+        name="hr_churn", dataset="hr", title="ch3 exercise 2: employee churn",
+        source="book sol.ch3.ex2_hr_churn_logistic (L21032–21302)", builder=MODELS + "logistic_regression",
+        loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.6,
+        hyper={"epochs": 1, "optimizer": "adam", "learning_rate": 0.5, "cv_folds": 5, "cv_epochs": 10},
+        fast={"cv_folds": 2, "cv_epochs": 1},
+        book=(B("history", "accuracy", 0.7637, "L21218 (1 epoch)"),
+              B("test", "accuracy", 0.757, "L21252 confusion matrix (1850+421)/3000"),
+              B("test", "precision", 0.47, "L21259 class 1"), B("test", "recall", 0.62, "L21259 class 1"),
+              B("test", "f1", 0.54, "L21259 class 1"), B("cv", "mean", 0.7470, "L21290 (5-fold)"),
+              B("cv", "std", 0.0744, "L21290"), B("baseline", "accuracy", 0.761917, "L21125 (always stay)")),
+        notes="The book concludes this model does no better than always predicting 'stay' (76 %)."),
+    Card(
+        name="moons_logreg", dataset="moons", title="ch4 moons: logistic regression",
+        source="book ch4.moons_logistic_regression (L5180–5334)", builder=MODELS + "logistic_regression",
+        loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.75,
+        hyper={"epochs": 200, "optimizer": "adam", "learning_rate": 0.05}, fast={"epochs": 20},
+        book=(B("test", "accuracy", 0.847, "L5299"),), plots=("boundary",)),
+    Card(
+        name="moons_deep", dataset="moons", title="ch4 moons: deep ReLU network",
+        source="book ch4.moons_deep_relu (L5336–5458)", builder=MODELS + "moons_deep", loss="binary_crossentropy",
+        primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.75,
+        # a 4-2-1 ReLU net often dies in a bad minimum (3 of 8 seeds reach the book's 1.000): 5 restarts
+        hyper={"epochs": 100, "optimizer": "adam", "learning_rate": 0.05, "restarts": 5}, fast={"epochs": 20},
+        book=(B("train", "accuracy", 0.999, "L5442"), B("test", "accuracy", 1.000, "L5443")),
+        plots=("boundary",),
+        notes="So small a ReLU network is at the mercy of its initialisation: measured here, 3 of 8 seeds reach "
+              "the book's 1.000 and the others stall between 0.46 and 0.87 with dead units. We train from 5 seeds "
+              "and keep the lowest training loss (see Restarts)."),
+    Card(
+        name="iris_softmax", dataset="iris", title="ch4 iris: softmax regression",
+        source="book ch4.iris_softmax (L5537–5800)", builder=MODELS + "softmax_regression",
+        loss="categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.10, fast_floor=0.6,
+        hyper={"epochs": 30, "optimizer": "adam", "learning_rate": 0.1, "validation_split": 0.1},
+        book=(B("test", "accuracy", 1.0, "L5734–5738"), B("test", "precision", 1.0, "L5738 (avg)"),
+              B("test", "recall", 1.0, "L5738"), B("test", "f1", 1.0, "L5738"))),
+    Card(
+        name="diabetes_fc", dataset="diabetes", title="ch4 exercise 2: diabetes classifier",
+        source="book sol.ch4.ex2_diabetes_fc (L21441–21533)", builder=MODELS + "diabetes_fc",
+        loss="categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.6,
+        hyper={"epochs": 20, "optimizer": "adam", "learning_rate": 0.05, "validation_split": 0.1},
+        book=(B("test", "accuracy", 0.7273, "L21514"), B("test", "precision", 0.71, "L21522 class 1"),
+              B("test", "recall", 0.37, "L21522 class 1"), B("test", "f1", 0.49, "L21522 class 1"))),
+    Card(
+        name="banknotes_logreg", dataset="banknotes", title="ch5 banknotes: logistic regression with SGD",
+        source="book ch5.banknotes_keras_logreg_sgd (L6792–6953)", builder=MODELS + "banknotes_logistic",
+        loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.03, fast_floor=0.8,
+        # learning rate 0.01: Keras' default for SGD, which the book uses
+        hyper={"epochs": 20, "batch_size": 16, "optimizer": "sgd", "learning_rate": 0.01}, fast={"epochs": 5},
+        book=(B("test", "accuracy", 0.9782, "L6950"),)),
+    Card(
+        name="wines_deep", dataset="wines", title="ch5 exercise 1: wine cultivars",
+        source="book sol.ch5.ex1_wines (L21609–21729)", builder=MODELS + "wines_deep",
+        loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.90, fast_floor=0.6,
+        hyper={"epochs": 10, "batch_size": 8, "optimizer": "rmsprop", "learning_rate": 0.1, "validation_split": 0.2},
+        notes="The book prints no number; it asks 'can you converge to 100% validation accuracy?'. "
+              "Gate: test accuracy ≥ 0.90."),
+    Card(
+        name="titanic_fc", dataset="titanic", title="DataCamp: Titanic survival",
+        source="DataCamp memo dc.titanic_classification (001:L782–892)", builder=MODELS + "titanic_fc",
+        loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.63, fast_floor=0.55,
+        hyper={"epochs": 10, "optimizer": "sgd", "learning_rate": 0.01},
+        book=(B("history", "accuracy", 0.6779, "001:L852 (epoch 10, training)"),
+              B("history", "loss", 0.6444, "001:L852")),
+        notes="DataCamp trains on all 891 rows and prints training accuracy; we hold out 20 % to test. Gate: test "
+              "accuracy ≥ 0.63 (DataCamp's 0.6779 − 0.05), above the 0.62 of always predicting 'died'."),
+)
+
+# ------------------------------------------------------------------ ch5 sweeps (reports/banknotes_sweeps)
+
+SWEEP_CARD = "banknotes_logreg"
+SWEEPS = {"learning_rates": [0.01, 0.05, 0.1, 0.5], "lr_epochs": 10, "batch_sizes": [1, 4, 16, 32, 64, 128],
+          "batch_epochs": 20}
+SWEEPS_FAST = {"lr_epochs": 2, "batch_epochs": 2}
+SWEEPS_SOURCE = "book ch5.banknotes_learning_rate_sweep, banknotes_batch_size_sweep (L6955–7161)"
+# setting -> (final loss, final train accuracy) the book prints
+LR_BOOK = {"0.01": (0.145569, 0.956250), "0.05": (0.062748, 0.984375), "0.1": (0.045427, 0.987500),
+           "0.5": (0.029799, 0.990625)}
+# the book's table header lists six batch sizes but prints five columns; we read them as the first five
+BATCH_BOOK = {"1": (0.029632, 0.987500), "4": (0.049410, 0.986458), "16": (0.096997, 0.980208),
+              "32": (0.143223, 0.957292), "64": (0.238602, 0.921875)}

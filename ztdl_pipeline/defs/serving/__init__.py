@@ -1,0 +1,1 @@
+"""The serving chapter (ch13): group `serving`."""
