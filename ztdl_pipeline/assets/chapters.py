@@ -1,10 +1,9 @@
-"""One report writer for every report asset: reports/<name>/ gets report.md and its PNGs, and the UI gets the
-same report (plots inline) with its folder. metrics.json is the asset's output value, written next to them by
-the report IO manager (`report_io`), so the asset returns `dg.Output(result, metadata=write_chapter_report(...))`.
+"""Chapter experiments' report assets: a core function returns a `core.chapter.Chapter`, and these helpers write
+it with the one report writer (assets/reports.write_report) and return its output. metrics.json is the asset's
+output value, written next to report.md by the report IO manager (`report_io`).
 
-Used by the chapter reports of vision and transfer; meant for tabular's sweeps and the generic per-example
-report asset too: a report whose Markdown is not plain sections passes `sections` as a function of `embed`
-(True: plots as data URIs for the UI; False: links to the PNG files beside report.md)."""
+A report whose Markdown is not plain sections passes `sections` as a function of `embed` (True: plots as data
+URIs for the UI; False: links to the PNG files beside report.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from ztdl_pipeline.assets.base import settings_metadata
 from ztdl_pipeline.core.chapter import Chapter
 from ztdl_pipeline.resources.storage import Storage
 
@@ -24,15 +24,13 @@ def write_chapter_report(storage: Storage, name: str, title: str, sections: Sect
                          images: Mapping[str, bytes], result: Mapping[str, Any]) -> dict[str, Any]:
     """Write <profile root>/reports/<name>/ (report.md, <image>.png) and return the UI metadata: the report,
     its folder and, where `result` records one, the profile it was made under."""
-    from ztdl_pipeline.core.report import render, write_report_folder
+    from ztdl_pipeline.assets.reports import write_report
+    from ztdl_pipeline.core.report import render
 
     def markdown(embed: bool) -> str:
         return sections(embed) if callable(sections) else render(title, sections, images, embed=embed)
 
-    folder = storage.folder("reports", name)
-    write_report_folder(folder, markdown(embed=False), images)
-    metadata: dict[str, Any] = {"report": dg.MetadataValue.md(markdown(embed=True)),
-                                "report_folder": dg.MetadataValue.path(str(folder))}
+    metadata = write_report(storage, name, markdown, dict(images))
     if isinstance(result.get("profile"), str):
         metadata["profile"] = result["profile"]
     return metadata
@@ -45,7 +43,7 @@ def chapter_output(storage: Storage, name: str, chapter: Chapter,
     metadata = {**chapter.metadata, **write_chapter_report(storage, name, chapter.title, chapter.sections,
                                                            chapter.images, chapter.result)}
     if adjustments is not None:
-        metadata["profile adjustments"] = json.dumps(adjustments)
+        metadata["profile_adjustments"] = json.dumps(adjustments, sort_keys=True)
     return dg.Output(chapter.result, metadata=metadata)
 
 
@@ -55,6 +53,5 @@ def run_settings(context: dg.AssetExecutionContext, config: dg.Config, storage: 
     from ztdl_pipeline.core.profile import resolve_config
 
     settings = resolve_config(config, storage.run_profile(), type(config).FAST)
-    for line in settings.notes():
-        context.log.info(line)
+    settings_metadata(context, settings)  # logs each change
     return settings

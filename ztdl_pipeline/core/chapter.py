@@ -20,6 +20,12 @@ class Chapter:
     result: dict[str, Any] = field(default_factory=dict)  # JSON-serialisable: the report's metrics.json
     metadata: dict[str, Any] = field(default_factory=dict)  # a few numbers for the UI
 
+    def markdown(self, embed: bool) -> str:
+        """report.md (embed=False: images as files beside it) or the UI's copy (embed=True: images inline)."""
+        from ztdl_pipeline.core.report import render
+
+        return render(self.title, self.sections, self.images, embed)
+
 
 def _quiet(message: str) -> None:
     pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +86,3 @@ def write_report_folder(folder: Path, markdown: str, images: Mapping[str, bytes]
     written = [atomic.write_text(folder / "report.md", markdown)]
     written += [atomic.write_bytes(folder / f"{name}.png", png) for name, png in images.items()]
     return written
-
-
-@dataclass
-class ChapterResult:
-    """What a chapter experiment (a sweep, a learning curve, a variant table) hands its asset: the report's
-    title, sections and images, the result to store, and the numbers to show as metadata."""
-
-    title: str
-    sections: list[tuple[str, str]]
-    images: dict[str, bytes]
-    result: dict[str, Any]
-    numbers: dict[str, float] = field(default_factory=dict)
-
-    def markdown(self, embed: bool) -> str:
-        return render(self.title, self.sections, self.images, embed)

@@ -1,7 +1,6 @@
 """ch5: the banknotes logistic regression swept over learning rates and batch sizes, as the book does.
 
-`banknotes_sweeps` trains and returns what its report shows: sections, images, a JSON-able result and flat
-numbers for metadata."""
+`banknotes_sweeps` trains and returns the chapter its report shows (core/chapter.Chapter)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from ztdl_pipeline.core.report import ChapterResult
+from ztdl_pipeline.core.chapter import Chapter
 from ztdl_pipeline.core.specs import Card, Hyper
 
 HEADER = ["setting", "final loss", "book loss", "final train accuracy", "book accuracy", "test accuracy", "seconds"]
@@ -30,7 +29,7 @@ def sweep_rows(histories: Mapping[str, Mapping[str, list[float]]], book: Mapping
 def banknotes_sweeps(card: Card, features, settings: Mapping[str, Any], profile: str, *,
                      lr_book: Mapping, batch_book: Mapping, source: str,
                      seed_fn: Callable[[int], None] | None = None, jit_compile="auto",
-                     log: Callable[[str], None] = print) -> ChapterResult:
+                     log: Callable[[str], None] = print) -> Chapter:
     from ztdl_pipeline.core import plots, tabular
     from ztdl_pipeline.core.report import markdown_table
 
@@ -54,5 +53,5 @@ def banknotes_sweeps(card: Card, features, settings: Mapping[str, Any], profile:
               "batch_size_accuracy": plots.sweep_curves(by_batch, "accuracy", "train accuracy by batch size")}
     numbers = {f"lr_{k}_final_accuracy": v["accuracy"][-1] for k, v in by_lr.items()}
     numbers.update({f"batch_{k}_final_accuracy": v["accuracy"][-1] for k, v in by_batch.items()})
-    return ChapterResult("ch5 banknotes sweeps", sections, images,
-                         {"profile": profile, "learning_rate": by_lr, "batch_size": by_batch}, numbers)
+    return Chapter("ch5 banknotes sweeps", sections, images,
+                   {"profile": profile, "learning_rate": by_lr, "batch_size": by_batch}, numbers)

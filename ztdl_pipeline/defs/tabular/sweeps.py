@@ -1,14 +1,12 @@
 """reports/banknotes_sweeps: ch5's learning-rate and batch-size sweeps of the banknotes model, one report."""
 
 
-import json
-
 import dagster as dg
 import pandas as pd
 
 from ztdl_pipeline.assets.base import asset_in, key, settings_metadata, versioned_asset
+from ztdl_pipeline.assets.chapters import chapter_output
 from ztdl_pipeline.assets.config import values_config
-from ztdl_pipeline.assets.reports import write_report
 from ztdl_pipeline.catalog import tabular as catalog
 from ztdl_pipeline.resources.compute import TensorFlowCompute
 from ztdl_pipeline.resources.storage import Storage
@@ -32,11 +30,8 @@ def banknotes_sweeps(context: dg.AssetExecutionContext, config: SweepConfig, com
                                       batch_book=catalog.BATCH_BOOK, source=catalog.SWEEPS_SOURCE,
                                       seed_fn=compute.seed_everything, jit_compile=compute.jit_compile,
                                       log=context.log.info)
-    shown = write_report(storage, "banknotes_sweeps", lambda embed: chapter.markdown(embed), chapter.images)
-    return dg.Output(chapter.result, metadata={
-        **chapter.numbers, **shown, **settings_metadata(context, settings),
-        "settings": json.dumps({"lr_epochs": settings.values["lr_epochs"],
-                                "batch_epochs": settings.values["batch_epochs"]})})
+    settings_metadata(context, settings)
+    return chapter_output(storage, "banknotes_sweeps", chapter, settings.adjustments)
 
 
 defs = dg.Definitions(assets=[banknotes_sweeps])
