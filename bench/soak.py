@@ -3,7 +3,7 @@
 On loopback. The real `ztdl-serve` process serves wifi_fc from a temporary exports folder that holds
 version 1. Two versions of the model come from the pipeline itself, materialized with the real CLI under the
 fast profile into a scratch storage root (run 1: `+key:"exports/wifi_fc"`; run 2: the model retrained with
-`fast_epochs: 40`, then its report and export), unless --source points at a storage root whose
+`epochs: 45`, a value neither the card nor the fast profile uses, then its report and export), unless --source points at a storage root whose
 exports/wifi_fc already has two versions. Version 2 is staged beside the served versions before the load
 starts; when half the requests have been answered it is published the way the export asset publishes it:
 `core.export.publish_version` (an atomic rename to the next integer version) then `core.registry.record`
@@ -66,9 +66,9 @@ def materialize_versions(work: Path) -> Path:
     shutil.copy(REPO / "ztdl_pipeline" / "instance" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     runs = [
         ("version 1", ["--select", f'+key:"exports/{MODEL}"']),
-        ("version 2 (retrained for 40 epochs)",
+        ("version 2 (retrained for 45 epochs)",
          ["--select", f'key:"models/{MODEL}" or key:"reports/{MODEL}" or key:"exports/{MODEL}"',
-          "--config-json", json.dumps({"ops": {f"models__{MODEL}": {"config": {"fast_epochs": 40}}}})]),
+          "--config-json", json.dumps({"ops": {f"models__{MODEL}": {"config": {"epochs": 45}}}})]),
     ]
     for what, args in runs:
         print(f"materializing {what} of {MODEL} (fast profile) ...", flush=True)
@@ -76,6 +76,10 @@ def materialize_versions(work: Path) -> Path:
                                *args], cwd=REPO, env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit(f"materializing {what} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
+    published = export.existing_versions(root / "fast" / "exports" / MODEL)
+    if published != [1, 2]:
+        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if f"exports/{MODEL}" in line]
+        sys.exit(f"the two runs published versions {published} of {MODEL}, not [1, 2]:\n" + "\n".join(lines[-5:]))
     return root / "fast"
 
 
