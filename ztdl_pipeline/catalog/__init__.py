@@ -4,17 +4,27 @@ holds that domain's cards (core/specs.Card), feature recipes and chapter-experim
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
-# domain (asset group) -> catalogue module, in the order the docs list them
-DOMAINS = {"tabular": "ztdl_pipeline.catalog.tabular", "serving": "ztdl_pipeline.catalog.serving"}
+# the domains (asset groups), in the order the docs list them; each has a module ztdl_pipeline/catalog/<domain>.py
+DOMAINS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer")
+
+
+def modules() -> Iterator[tuple[str, ModuleType]]:
+    """(domain, catalogue module) for every domain written as cards."""
+    for domain in DOMAINS:
+        name = f"{__name__}.{domain}"
+        if importlib.util.find_spec(name) is not None:
+            yield domain, importlib.import_module(name)
 
 
 def cards() -> Iterator[tuple[str, Any]]:
     """(domain, card) for every card of the catalogue."""
-    for domain, module in DOMAINS.items():
-        for card in importlib.import_module(module).CARDS:
+    for domain, module in modules():
+        for card in getattr(module, "CARDS", ()):
             yield domain, card
 
 
