@@ -30,8 +30,8 @@ from ztdl_pipeline import settings  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 BIN = Path(sys.executable).parent
-# what `make home` writes: no telemetry; the "gpu" pool runs one training step at a time across runs
-DAGSTER_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
+# what `make home` writes (no telemetry; the "gpu" pool runs one training step at a time across runs)
+DAGSTER_YAML = (REPO / "ztdl_pipeline" / "instance" / "dagster.yaml").read_text()
 BANKNOTES_STEPS = ("models__banknotes_logreg", "reports__banknotes_logreg", "exports__banknotes_logreg")
 
 PLAIN_SCRIPT = r"""
