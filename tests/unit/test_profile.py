@@ -73,3 +73,16 @@ def test_resolve_config_reads_defaults_and_the_fields_a_user_set():
     settings = profile.resolve_config(Sweep(rows=300), "fast", {"epochs": 2, "rows": 100})
     assert settings.values == {"epochs": 2, "rows": 300} and settings.sources["rows"] == "run config"
     assert profile.resolve_config(Sweep(), "book", {"epochs": 2}).values == {"epochs": 10, "rows": 1000}
+
+
+def test_a_run_config_value_equal_to_the_default_still_counts_as_explicit():
+    """Dagster drops a run-config value equal to its default before building the config, so the asset passes
+    the names its run config holds: asking for the book's 10 epochs under the fast profile gets 10."""
+    import pydantic
+
+    class Sweep(pydantic.BaseModel):
+        epochs: int = 10
+
+    assert profile.resolve_config(Sweep(), "fast", {"epochs": 2}).values["epochs"] == 2
+    settings = profile.resolve_config(Sweep(), "fast", {"epochs": 2}, explicit_names={"epochs", "unknown"})
+    assert settings.values["epochs"] == 10 and settings.sources["epochs"] == "run config"

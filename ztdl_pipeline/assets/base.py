@@ -55,6 +55,13 @@ def table_schema(frame: pd.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
 
 
+def explicit_config(context: dg.AssetExecutionContext) -> set[str]:
+    """The config fields this run's config sets for this asset, even to their default value (which Dagster
+    drops before it builds the Config object, so `model_fields_set` cannot tell)."""
+    ops = (context.run.run_config or {}).get("ops") or {}
+    return set((ops.get(context.op_def.name) or {}).get("config") or {})
+
+
 def settings_metadata(context: dg.AssetExecutionContext, settings) -> dict[str, Any]:
     """Log what the profile changed and what the run config set (core/profile.Settings); return metadata that
     records both values of every change."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from ztdl_pipeline.assets.base import settings_metadata
+from ztdl_pipeline.assets.base import explicit_config, settings_metadata
 from ztdl_pipeline.core.chapter import Chapter
 from ztdl_pipeline.resources.storage import Storage
 
@@ -52,6 +52,6 @@ def run_settings(context: dg.AssetExecutionContext, config: dg.Config, storage: 
     its book values; explicit run config wins), each change the profile made logged."""
     from ztdl_pipeline.core.profile import resolve_config
 
-    settings = resolve_config(config, storage.run_profile(), type(config).FAST)
+    settings = resolve_config(config, storage.run_profile(), type(config).FAST, explicit_config(context))
     settings_metadata(context, settings)  # logs each change
     return settings

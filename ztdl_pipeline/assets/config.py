@@ -56,11 +56,12 @@ def training_config(card, base: type[TrainingConfig] = TrainingConfig) -> type[T
                                  __doc__=f"Training settings of {card.name} ({card.source})", **fields)
 
 
-def resolve_training(config: TrainingConfig, card, profile: str, hyper_type: type = Hyper):
-    """(hyper-parameters of this run, core.profile.Settings saying where each value came from)."""
+def resolve_training(config: TrainingConfig, card, profile: str, hyper_type: type = Hyper, explicit=()):
+    """(hyper-parameters of this run, core.profile.Settings saying where each value came from); `explicit`:
+    the fields the run config sets (assets.base.explicit_config)."""
     from ztdl_pipeline.core.profile import resolve_config
 
-    settings = resolve_config(config, profile, card.fast)
+    settings = resolve_config(config, profile, card.fast, explicit)
     names = {f.name for f in dataclasses.fields(hyper_type)} - {"profile"}
     return hyper_type(**{k: v for k, v in settings.values.items() if k in names}, profile=settings.profile), settings
 

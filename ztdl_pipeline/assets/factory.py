@@ -54,7 +54,7 @@ class TrainingConfig(_config.TrainingConfig):
         return Hyper(**values, profile=profile)
 
 
-def _legacy_resolve(config, card, profile):
+def _legacy_resolve(config, card, profile, explicit):
     return config.resolve(profile), None
 
 

@@ -12,7 +12,14 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from ztdl_pipeline.assets.base import asset_in, data_versions, key, settings_metadata, versioned_asset
+from ztdl_pipeline.assets.base import (
+    asset_in,
+    data_versions,
+    explicit_config,
+    key,
+    settings_metadata,
+    versioned_asset,
+)
 from ztdl_pipeline.assets.config import TrainingConfig, resolve_training, training_config
 from ztdl_pipeline.assets.family import TABULAR, Family
 from ztdl_pipeline.core import versioning
@@ -40,9 +47,10 @@ def epoch_logger(context: dg.AssetExecutionContext, epochs: int) -> Callable[[in
 def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[TrainingConfig] | None = None,
                 resolve: Callable | None = None) -> dg.AssetsDefinition:
     """models/<card.name>. The run config is generated from the card unless a domain passes its own class and
-    `resolve(config, card, profile) -> (hyper, settings or None)`."""
+    `resolve(config, card, profile, explicit field names) -> (hyper, settings or None)`."""
     config_cls = config_cls or training_config(card)
-    resolve = resolve or (lambda config, c, profile: resolve_training(config, c, profile, family.hyper_type))
+    resolve = resolve or (lambda config, c, profile, explicit: resolve_training(config, c, profile,
+                                                                                  family.hyper_type, explicit))
 
     @versioned_asset(card, config_cls, family.builder_ref(card),
                      key=key("models", card.name), ins={"features": asset_in("features", card.dataset)},
@@ -51,7 +59,7 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
     def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
                compute: TensorFlowCompute, storage: Storage, features: family.features_type) -> dg.Output:
         device = compute.setup()
-        hyper, settings = resolve(config, card, storage.run_profile())
+        hyper, settings = resolve(config, card, storage.run_profile(), explicit_config(context))
         context.log.info(f"training {card.name}: {hyper} on {device}")
         trained = family.train(card, features, hyper, strategy=compute.strategy(),
                                jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,

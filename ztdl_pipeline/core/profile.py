@@ -9,7 +9,7 @@ change it makes is reported (`Settings.adjustments`, logged and recorded in meta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,10 +92,13 @@ def gate_basis(profile: str, tolerance: float, threshold: float | None) -> str:
     return "see Notes" if threshold is not None else f"book value − {tolerance}"
 
 
-def resolve_config(config: Any, profile: str, fast: Mapping[str, Any]) -> Settings:
-    """`resolve` for a pydantic model (a Dagster run config): its class defaults are the card's values and
-    the fields the user set (`model_fields_set`) are explicit."""
+def resolve_config(config: Any, profile: str, fast: Mapping[str, Any], explicit_names: Iterable[str] = ()
+                   ) -> Settings:
+    """`resolve` for a pydantic model (a Dagster run config): its class defaults are the card's values and the
+    fields the user set are explicit: `model_fields_set`, plus `explicit_names` (Dagster drops a value equal to
+    its default before building the config, so the caller passes the names its run config holds)."""
     defaults = {name: info.get_default(call_default_factory=True)
                 for name, info in type(config).model_fields.items()}
-    explicit = {name: getattr(config, name) for name in config.model_fields_set}
+    names = set(config.model_fields_set) | (set(explicit_names) & set(defaults))
+    explicit = {name: getattr(config, name) for name in names}
     return resolve(profile, defaults, fast, explicit)

@@ -4,7 +4,7 @@
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.assets.base import asset_in, key, settings_metadata, versioned_asset
+from ztdl_pipeline.assets.base import asset_in, explicit_config, key, settings_metadata, versioned_asset
 from ztdl_pipeline.assets.chapters import chapter_output
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import tabular as catalog
@@ -25,7 +25,7 @@ def banknotes_sweeps(context: dg.AssetExecutionContext, config: SweepConfig, com
     from ztdl_pipeline.core.profile import resolve_config
 
     compute.setup()
-    settings = resolve_config(config, storage.run_profile(), catalog.SWEEPS_FAST)
+    settings = resolve_config(config, storage.run_profile(), catalog.SWEEPS_FAST, explicit_config(context))
     chapter = sweeps.banknotes_sweeps(CARD, features, settings.values, settings.profile, lr_book=catalog.LR_BOOK,
                                       batch_book=catalog.BATCH_BOOK, source=catalog.SWEEPS_SOURCE,
                                       seed_fn=compute.seed_everything, jit_compile=compute.jit_compile,

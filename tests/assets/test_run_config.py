@@ -1,0 +1,63 @@
+"""Run config generated from the cards: the launchpad's defaults are the book's values, the fast profile changes
+only what the user did not set, and every change is logged and recorded with both values."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from ztdl_pipeline.catalog import card
+
+MODEL = dg.AssetKey(["models", "banknotes_logreg"])
+
+
+def _train(instance, run_config=None) -> tuple[dict, str]:
+    """The model's materialization metadata and the run's log text."""
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                            selection=dg.AssetSelection.assets(MODEL), run_config=run_config or {})
+    assert result.success
+    log = "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
+    return result.asset_materializations_for_node("models__banknotes_logreg")[0].metadata, log
+
+
+def test_fast_profile_changes_are_recorded_and_an_explicit_value_wins_even_at_its_default(data_env):
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    book = card("banknotes_logreg")
+    assert book.fast["epochs"] != book.hyper["epochs"]  # the case this test is about
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                          selection=dg.AssetSelection.assets(MODEL).upstream() - dg.AssetSelection.assets(MODEL)).success
+
+    smoke, log = _train(instance)
+    assert smoke["epochs"].value == book.fast["epochs"]
+    assert json.loads(smoke["profile_adjustments"].value) == {
+        "epochs": {"card": book.hyper["epochs"], "used": book.fast["epochs"], "by": "fast profile"}}
+    assert f"epochs: {book.fast['epochs']} instead of the card's {book.hyper['epochs']} (fast profile)" in log
+
+    # the book's own value, asked for explicitly: Dagster drops it as a default, the asset still honours it
+    asked, log = _train(instance, {"ops": {"models__banknotes_logreg": {"config": {"epochs": book.hyper["epochs"]}}}})
+    assert asked["epochs"].value == book.hyper["epochs"]
+    assert json.loads(asked["settings_sources"].value)["epochs"] == "run config"
+    assert json.loads(asked["profile_adjustments"].value) == {}
+    assert f"epochs: {book.hyper['epochs']} from run config" in log
+
+
+def test_the_launchpad_shows_the_books_values_as_typed_defaults():
+    from ztdl_pipeline.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    schema = job.run_config_schema.config_type.fields["ops"].config_type.fields["models__banknotes_logreg"]
+    fields = schema.config_type.fields["config"].config_type.fields
+    book = card("banknotes_logreg")
+    for name, value in book.hyper.items():
+        assert fields[name].default_value == value, name
+    def type_name(field) -> str:  # Dagster wraps a field with a default in Noneable
+        return getattr(field.config_type, "inner_type", field.config_type).key
+
+    assert (type_name(fields["epochs"]), type_name(fields["optimizer"])) == ("IntSourceType", "StringSourceType")
+    assert type_name(fields["learning_rate"]) == "Float"
+    assert "fast profile: 5" in fields["epochs"].description
