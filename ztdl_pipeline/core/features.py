@@ -74,7 +74,7 @@ def one_hot(values: pd.Series, categories: Sequence[Any], prefix: str, source: s
     if unknown:
         raise DataError(source or prefix, f"column {values.name!r} has value(s) {unknown[:5]!r} outside the "
                                           f"known categories {list(categories)!r}",
-                        "add the category to the dataset's recipe (ztdl_pipeline/assets/tabular.py)")
+                        "add the category to the dataset's recipe (FEATURES in ztdl_pipeline/catalog/<domain>.py)")
     columns = {f"{prefix}_{category}": (values == category).fillna(False).astype("float32").to_numpy()
                for category in categories}
     return pd.DataFrame(columns, index=values.index)
