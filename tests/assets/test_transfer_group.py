@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import assert_only_baseline_refusals, write_keras_weights_file
-from ztdl_pipeline.assets.transfer import EXAMPLES
+from ztdl_pipeline.catalog.transfer import CARDS
 from ztdl_pipeline.resources.pretrained import WEIGHT_FILES, PretrainedModels
 
-NAMES = [e.name for e in EXAMPLES["male_female"].values()]
+NAMES = [card.name for card in CARDS if card.raw_dataset == "male_female"]
 
 
 @pytest.fixture(scope="module")

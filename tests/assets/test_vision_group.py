@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import assert_only_baseline_refusals, report_metrics, savedmodel_of
 from tests.unit.test_images import write_cifar_archive
-from ztdl_pipeline.assets.vision import EXAMPLES, FEATURES
+from ztdl_pipeline.catalog.vision import CARDS, IMAGE_FEATURES
 from ztdl_pipeline.core import images as I
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -43,11 +43,11 @@ def vision_run(tmp_path_factory, mirror):
 
 def test_every_check_passes_but_the_gates_of_models_no_better_than_the_majority_class(vision_run):
     result, root, _, _ = vision_run
-    refused = assert_only_baseline_refusals(result, [e.name for e, _ in EXAMPLES])
+    refused = assert_only_baseline_refusals(result, [card.name for card in CARDS])
     failures = {e.step_key for e in result.all_events if e.is_step_failure}
     assert failures == {f"reports__{name}_export_gate" for name in refused}, failures
     evaluations = result.get_asset_check_evaluations()
-    assert len(evaluations) == 3 * len(FEATURES) + 2 * len(EXAMPLES) - len(refused)  # no reload check unexported
+    assert len(evaluations) == 3 * len(IMAGE_FEATURES) + 2 * len(CARDS) - len(refused)  # no reload check unexported
 
 
 def test_raw_data_versions_are_the_verified_bytes(vision_run):
@@ -85,7 +85,7 @@ def test_features_are_uint8_tensor_parquet(vision_run, name, train, test, shape)
         np.testing.assert_array_equal(I.split_arrays(table, "test")[1], archive["y_test"])
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", list(CARDS), ids=lambda e: e.name)
 def test_reports_compare_with_the_book_and_show_mistakes(vision_run, example):
     _, root, _, _ = vision_run
     folder = root / "reports" / example.name
@@ -103,7 +103,7 @@ def test_reports_compare_with_the_book_and_show_mistakes(vision_run, example):
     assert "| split | metric | ours | book |" in markdown
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", list(CARDS), ids=lambda e: e.name)
 def test_exports_take_raw_uint8_images(vision_run, example, tmp_path):
     import keras
     import tensorflow as tf

@@ -115,7 +115,7 @@ def test_transient_failures_exhaust_retries(tmp_path):
 
 
 def _materialize(root, mirror, config):
-    from ztdl_pipeline.assets.transfer import sports_images
+    from ztdl_pipeline.defs.transfer.sources import sports_images
     from ztdl_pipeline.resources import DatasetSource, ParquetIOManager, Storage
 
     with pytest.MonkeyPatch.context() as patch:

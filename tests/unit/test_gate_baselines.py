@@ -184,9 +184,10 @@ def test_vision_model_that_always_says_the_rarest_digit_fails_the_gate():
     assert rare != majority and np.mean(test_y == rare) < np.mean(test_y == majority)
     bias = np.zeros(10)
     bias[rare] = 10.0
-    model = rig(V.BUILDERS["digits_small_fc"]((8, 8)), bias)
+    model = rig(V.digits_small_fc((8, 8)), bias)
     example = TabularExample(name="digits_small_fc", dataset="digits", title="t", source="s",
-                             builder="digits_small_fc", loss="categorical_crossentropy")
+                             builder="ztdl_pipeline.core.vision_models:digits_small_fc",
+                             loss="categorical_crossentropy")
     metrics = V.evaluate(example, trained(model, hyper={"profile": "fast", "train_limit": 0}), table)
     assert metrics[gate.BASELINES]["test"]["accuracy"] == pytest.approx(np.mean(test_y == majority))
     assert metrics[gate.BASELINES]["train"]["accuracy"] == pytest.approx(np.bincount(train_y).max() / len(train_y))

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from ztdl_pipeline import datasets, settings
-from ztdl_pipeline.assets.vision import SourceConfig
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file
+from ztdl_pipeline.defs.vision.sources import SourceConfig
 from ztdl_pipeline.resources.data_source import DatasetSource
 
 MNIST = datasets.get("mnist")
@@ -171,18 +171,27 @@ def test_digits_come_from_scikit_learns_own_copy_offline(cache):
 
 
 def test_vision_configs_take_the_fast_overrides_but_never_over_explicit_values():
-    from ztdl_pipeline.assets.vision import DigitsImprovementsConfig, FolderFeaturesConfig, MaleFemaleConfig
+    from ztdl_pipeline.assets.config import resolve_training, training_config, values_config
+    from ztdl_pipeline.assets.families.vision import VISION
+    from ztdl_pipeline.catalog import card
+    from ztdl_pipeline.catalog.vision import EXPERIMENTS, IMAGE_FEATURES
+    from ztdl_pipeline.core.image_specs import VisionHyper
     from ztdl_pipeline.core.profile import resolve_config
 
-    book, fast = MaleFemaleConfig().resolve("book"), MaleFemaleConfig().resolve("fast")
+    male_female = card("male_female_cnn")
+    config_cls = training_config(male_female)
+    (book, _), (fast, _) = (resolve_training(config_cls(), male_female, p, VISION.hyper_type) for p in ("book", "fast"))
+    assert isinstance(book, VisionHyper) and isinstance(fast, VisionHyper)
     assert (book.epochs, book.steps_per_epoch, book.batch_size, book.profile) == (3, 600, 32, "book")
     assert (fast.epochs, fast.steps_per_epoch, fast.batch_size, fast.profile) == (2, 4, 32, "fast")
-    explicit = MaleFemaleConfig(epochs=7)
-    assert (explicit.resolve("fast").epochs, explicit.resolve("fast").steps_per_epoch) == (7, 4)
-    assert explicit.settings("fast").adjustments == {
-        "steps_per_epoch": {"card": 600, "used": 4, "by": "fast profile"}}
-    features = resolve_config(FolderFeaturesConfig(test_images=7), "fast", FolderFeaturesConfig.FAST)
+    explicit, settings = resolve_training(config_cls(epochs=7), male_female, "fast", VISION.hyper_type)
+    assert (explicit.epochs, explicit.steps_per_epoch) == (7, 4)
+    assert settings.adjustments == {"steps_per_epoch": {"card": 600, "used": 4, "by": "fast profile"}}
+    faces = next(spec for spec in IMAGE_FEATURES if spec.dataset == "male_female")
+    FolderFeaturesConfig = values_config("faces", dict(faces.settings))
+    features = resolve_config(FolderFeaturesConfig(test_images=7), "fast", faces.fast)
     assert (features.values["train_images"], features.values["test_images"]) == (240, 7)
-    assert resolve_config(FolderFeaturesConfig(), "book", FolderFeaturesConfig.FAST).values["train_images"] == 0
-    improvements = resolve_config(DigitsImprovementsConfig(), "fast", DigitsImprovementsConfig.FAST).values
+    assert resolve_config(FolderFeaturesConfig(), "book", faces.fast).values["train_images"] == 0
+    spec = next(e for e in EXPERIMENTS if e.name == "digits_improvements")
+    improvements = resolve_config(values_config("x", dict(spec.settings))(), "fast", spec.fast).values
     assert (improvements["epochs"], improvements["batch_norm_epochs"], improvements["images"]) == (2, 2, 400)

@@ -4,6 +4,7 @@ shows, and what its checks report (lists of problems; empty: nothing wrong). Fra
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
@@ -74,3 +75,18 @@ def with_source(entry, url: str | None, sha256: str | None):
     if hasattr(entry, "archive_url"):  # a DatasetFolder: the archive it is read from
         return dataclasses.replace(entry, archive_url=url or entry.archive_url, archive_sha256=sha256)
     return dataclasses.replace(entry, url=url or entry.url, sha256=sha256, alt_sha256=())
+
+
+def summary_metadata(summary: dict[str, Any], profile: str) -> dict[str, Any]:
+    """What features/<images> shows in the UI, from `build`'s summary: rows per split, image shape, classes."""
+    return {
+        "rows": summary["rows"], **{f"rows_{split}": n for split, n in summary["splits"].items()},
+        "image": f"uint8 {'×'.join(map(str, summary['image_shape']))}", "classes": json.dumps(summary["classes"]),
+        "split": json.dumps(summary["split"]), "profile": profile, "dagster/row_count": summary["rows"],
+        "pixel mean (uint8)": summary["pixel_mean"],
+        "class counts (train)": json.dumps(summary["train_class_counts"])}
+
+
+def rounded_shares(table: pa.Table) -> dict[str, float]:
+    """class_shares rounded to 4 places, as the label_balance check shows them."""
+    return {c: round(v, 4) for c, v in class_shares(table).items()}

@@ -47,3 +47,9 @@ def weights_banner(weights: Mapping[str, Any]) -> str:
     if weights.get("weights") == "random":
         return f"**⚠ {RANDOM_WARNING}.** ({weights.get('origin')})"
     return f"Xception ImageNet weights from {weights.get('path')} ({weights.get('origin')})."
+
+
+def summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """What raw/imagenet_class_index shows: its rows and its first class."""
+    return {"rows": len(frame), "dagster/row_count": len(frame),
+            "first": json.dumps([int(frame["index"][0]), str(frame["wnid"][0]), str(frame["name"][0])])}

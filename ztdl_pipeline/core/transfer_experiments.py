@@ -127,6 +127,36 @@ def train_image_model(features: pa.Table, start, example, hyper, xception: Xcept
         "images_per_second": result["samples_per_second"] or 0.0, "weights": attrs["weights"]["weights"]}
 
 
+IMAGE_OPTIONS = ("steps_per_epoch", "augmentation", "split_layer")  # a pixels model's settings beyond Hyper
+
+
+def train(card, features: pa.Table, start, hyper, values: dict[str, Any], xception: Xception, run: Run):
+    """models/<card>: the card's `kind` trained (head on the bottlenecks; end_to_end or fine_tuned, from the
+    trained `start`, on the pictures, with the run's IMAGE_OPTIONS from `values`); (trained, UI numbers)."""
+    if card.kind == "head":
+        return train_head(features, card, hyper, xception, run, card.dataset.removesuffix("_bottlenecks"))
+    options = {k: v for k, v in values.items() if k in IMAGE_OPTIONS}
+    return train_image_model(features, start, card, hyper, xception, run, kind=card.kind, **options)
+
+
+def outputs(table: pa.Table) -> dict[str, Any]:
+    """What an exported ch11 model returns (the registry records it)."""
+    return {"output_0": "class probabilities", "classes": T.table_attrs(table)["classes"]}
+
+
+def export_savedmodel(staged: Path, trained, features: pa.Table) -> tuple[dict, float, dict]:
+    """Write the two-endpoint SavedModel (serving_default: raw image bytes; serve_pixels: uint8 pixels) into
+    `staged` and verify it against the Keras model: (input signature, max difference, registry extras)."""
+    from ztdl_pipeline.core import registry
+
+    signature = T.write_export(trained.model, staged, trained.info["image_size"], trained.info["resize"])
+    difference = T.verify_export(staged, trained, features)
+    pixels = registry.savedmodel_signature(staged, "serve_pixels")
+    return signature, difference, {
+        "other_signatures": {"serve_pixels": pixels["inputs"]}, "outputs": outputs(features),
+        "weights": trained.info["weights"]["weights"], "image_size": trained.info["image_size"]}
+
+
 def zero_shot_chapter(photos: list[str], pictures: pd.DataFrame, class_index: pd.DataFrame, xception: Xception, *,
                       dataset_images: int, top: int, resize: str, run: Run) -> Chapter:
     """ch11.xception_imagenet_predict: Xception with its ImageNet top, top-`top` classes of the `photos` and

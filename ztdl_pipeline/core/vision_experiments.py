@@ -67,11 +67,9 @@ DEVICES_NOTES = (
 
 
 def digits_learning_curve_chapter(features, *, fractions: Sequence[float], epochs: int, batch_size: int, seed: int,
-                                  run: Run) -> Chapter:
-    """ch10: the small digits network (digits_small_fc's card) trained on growing shares of the train split."""
-    from ztdl_pipeline.core.vision_cards import CARDS
-
-    example = next(card for card in CARDS if card.name == "digits_small_fc")
+                                  card, run: Run) -> Chapter:
+    """ch10: the small digits network (`card`: digits_small_fc's) trained on growing shares of the train split."""
+    example = card
     profile, log = run.profile, run.log
     hyper = Hyper(epochs=epochs, batch_size=batch_size, optimizer="adam", learning_rate=0.001)
     train_xy, test_xy = I.split_arrays(features, "train"), I.split_arrays(features, "test")

@@ -16,7 +16,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from typing import Any
 
 import keras
@@ -24,9 +24,9 @@ import numpy as np
 
 from ztdl_pipeline.core import images as I
 from ztdl_pipeline.core import metrics as M
-from ztdl_pipeline.core import profile as P
 from ztdl_pipeline.core import refs
 from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
+from ztdl_pipeline.core.image_specs import VisionHyper
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
 from ztdl_pipeline.core.specs import Hyper, TabularExample
@@ -178,29 +178,7 @@ def male_female_cnn(shape: Sequence[int] = (64, 64, 3),
         *layers, keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"), _classes(1)])
 
 
-# By name, for tests/unit/test_gate_baselines.py only: cards name their builder by reference
-# ("ztdl_pipeline.core.vision_models:mnist_cnn", resolved with core/refs.py), never through this table.
-BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    fn.__name__: fn for fn in [mnist_fc, mnist_cnn, mnist_two_conv, cifar10_cnn, cifar10_gpu_cnn,
-                               mnist_2500_mlp, digits_small_fc, digits_deep, male_female_cnn]
-}
-
 # ---------------------------------------------------------------- training
-
-
-@dataclass(frozen=True)
-class VisionHyper(Hyper):
-    steps_per_epoch: int = 0  # 0: one pass over the training images per epoch
-    train_limit: int = 0  # 0: every training image (DataCamp trains on the first 2500)
-    validation: str = "split"  # split: Keras' last `validation_split` of the train rows; test: the test split
-
-
-def hyper_of(settings: P.Settings, kind: type[Hyper] | None = None) -> Hyper:
-    """The hyper-parameters of one run from its resolved settings (core/profile.py): the fields `kind`
-    (default VisionHyper) has, taken from the settings' values, and the run's profile."""
-    kind = kind or VisionHyper
-    names = {f.name for f in fields(kind)} - {"profile"}
-    return kind(**{k: v for k, v in settings.values.items() if k in names}, profile=settings.profile)
 
 
 class _EpochTimer(keras.callbacks.Callback):

@@ -1,0 +1,1 @@
+"""The transfer domain (ch11, pretrained Xception): group `transfer`."""

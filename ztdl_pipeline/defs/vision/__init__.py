@@ -1,0 +1,1 @@
+"""The vision domain (ch6, ch9, ch10, DataCamp MNIST): group `vision`."""
