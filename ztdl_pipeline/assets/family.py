@@ -24,6 +24,12 @@ class Family:
     metadata_splits: tuple[str, ...] = ("train", "test", "all")  # metrics sections shown as report metadata
     builder_module: str = "ztdl_pipeline.core.models"  # where a bare builder name (not yet a reference) lives
 
+    @property
+    def resumable(self) -> bool:
+        """Whether train() takes `backup_dir`, so a killed training resumes: the tabular steps do; a subclass
+        with its own train says so with `resumable = True` once its fits take one."""
+        return type(self).train is Family.train
+
     def builder_ref(self, card) -> versioning.Ref | None:
         """The builder a card names, for code versions (None where the family's model assets call their
         builders directly, so their own source already reaches them)."""

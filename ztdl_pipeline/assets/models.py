@@ -60,10 +60,15 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
                compute: TensorFlowCompute, storage: Storage, features: family.features_type) -> dg.Output:
         device = compute.setup()
         hyper, settings = resolve(config, card, storage.run_profile(), explicit_config(context))
+        version = model_data_version(context, [key("features", card.dataset)], hyper, device)
         context.log.info(f"training {card.name}: {hyper} on {device}")
+        # a killed run of this very model version resumes from its last completed epoch
+        backup = {"backup_dir": str(storage.folder("training", card.name) / version[:16])} if family.resumable else {}
         trained = family.train(card, features, hyper, strategy=compute.strategy(),
                                jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
-                               on_epoch_end=epoch_logger(context, hyper.epochs))
+                               on_epoch_end=epoch_logger(context, hyper.epochs), **backup)
+        for resumed in trained.info.get("resumed", []):
+            context.log.info(f"resumed {card.name} (seed {resumed['seed']}) from epoch {resumed['from_epoch']}")
         trained.info["device"] = device
         metadata = {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
                     "epochs": hyper.epochs, "profile": hyper.profile,
@@ -75,7 +80,7 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
         if "cv" in trained.info:
             metadata["cv_mean"] = trained.info["cv"]["mean"]
             metadata["cv_std"] = trained.info["cv"]["std"]
-        version = model_data_version(context, [key("features", card.dataset)], hyper, device)
+        metadata["resumed_from_epoch"] = max((r["from_epoch"] for r in trained.info.get("resumed", [])), default=0)
         return dg.Output(trained, data_version=dg.DataVersion(version), metadata=metadata)
 
     return _model

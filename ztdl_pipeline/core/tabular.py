@@ -64,12 +64,14 @@ def _build(example: Card, attrs: Mapping[str, Any], hyper: Hyper, jit_compile) -
 
 def train(example: Card, frame: pd.DataFrame, hyper: Hyper, *, strategy=None, jit_compile="auto",
           seed_fn: Callable[[int], None] | None = None,
-          on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainedModel:
-    """Train the example's model on the train split (plus k-fold CV on all rows if asked, as the book)."""
+          on_epoch_end: Callable[[int, dict], None] | None = None, backup_dir=None) -> TrainedModel:
+    """Train the example's model on the train split (plus k-fold CV on all rows if asked, as the book).
+
+    With `backup_dir`, a killed training resumes from its last completed epoch (one folder per restart)."""
     data = view(frame, example)
     attrs = data.attrs
     x, y = xy(data, "train", one_hot_target=example.one_hot_target)
-    model, result, restarts = None, None, []
+    model, result, restarts, resumed = None, None, [], []
     for restart in range(max(1, hyper.restarts)):
         seed = hyper.seed + restart
         if seed_fn:
@@ -77,7 +79,10 @@ def train(example: Card, frame: pd.DataFrame, hyper: Hyper, *, strategy=None, ji
         with (strategy.scope() if strategy is not None else _nullcontext()):
             candidate = _build(example, attrs, hyper, jit_compile)
         outcome = fit(candidate, x, y, epochs=hyper.epochs, batch_size=hyper.batch_size,
-                      validation_split=hyper.validation_split, on_epoch_end=on_epoch_end)
+                      validation_split=hyper.validation_split, on_epoch_end=on_epoch_end,
+                      backup_dir=f"{backup_dir}/restart_{restart}" if backup_dir else None)
+        if outcome["resumed_from_epoch"]:
+            resumed.append({"seed": seed, "from_epoch": outcome["resumed_from_epoch"]})
         final_loss = outcome["history"]["loss"][-1]
         restarts.append({"seed": seed, "final_train_loss": final_loss})
         # judged on training loss only: the test split never chooses the model
@@ -91,6 +96,8 @@ def train(example: Card, frame: pd.DataFrame, hyper: Hyper, *, strategy=None, ji
     }
     if len(restarts) > 1:
         info["restarts"] = restarts
+    if resumed:
+        info["resumed"] = resumed
     if hyper.cv_folds:
         x_all, y_all = xy(data, None, one_hot_target=example.one_hot_target)
         score = M.r2 if attrs["task"] == "regression" else M.accuracy
@@ -209,6 +216,11 @@ def report_markdown(example: Card, trained: TrainedModel, metrics: Mapping[str, 
                                        ["training seconds", trained.info["seconds"]],
                                        ["device", trained.info.get("device", {}).get("gpus") or "cpu"]])),
     ]
+    if "resumed" in trained.info:
+        sections.append(("Resumed", "This training was killed and resumed from its last completed epoch "
+                                    "(the weights and epoch saved after every epoch): " + ", ".join(
+                                        f"seed {r['seed']} from epoch {r['from_epoch']}" for r in trained.info["resumed"])
+                         + "."))
     if "restarts" in trained.info:
         sections.append(("Restarts", "Trained from several seeds; kept the lowest final training loss "
                                       "(the test split plays no part in the choice).\n\n" + markdown_table(

@@ -1,10 +1,17 @@
-"""Training: a thin, logged wrapper around model.fit plus k-fold cross-validation."""
+"""Training: a thin, logged wrapper around model.fit plus k-fold cross-validation.
+
+A fit given a `backup_dir` survives being killed: Keras' BackupAndRestore saves the weights and the epoch
+after every epoch, our history backup saves the per-epoch metrics, and the next fit with the same folder
+continues from the last completed epoch with the whole history (`resumed_from_epoch` says where)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -32,6 +39,41 @@ class _EpochCallback(keras.callbacks.Callback):
         self._hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
 
 
+class _HistoryBackup(keras.callbacks.Callback):
+    """Writes the metrics of every completed epoch beside BackupAndRestore's checkpoint (atomically)."""
+
+    def __init__(self, path: Path, earlier: dict[str, list[float]]):
+        super().__init__()
+        self._path, self._history = path, {k: list(v) for k, v in earlier.items()}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        from ztdl_pipeline.core.atomic import write_json
+
+        for name, value in (logs or {}).items():
+            self._history.setdefault(name, []).append(float(value))
+        write_json(self._path, {"epochs": epoch + 1, "history": self._history})
+
+
+def completed_epochs(backup_dir: str | Path) -> int:
+    """How many epochs a killed fit completed before it stopped (0: nothing to resume)."""
+    metadata = Path(backup_dir) / "training_metadata.json"
+    return int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
+
+
+def _resumable(backup_dir: str | Path) -> tuple[list[keras.callbacks.Callback], int, dict[str, list[float]]]:
+    """(callbacks, epochs already done, their history) for a fit that resumes from `backup_dir`."""
+    folder = Path(backup_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    done, earlier = completed_epochs(folder), {}
+    saved = folder / "history.json"
+    if done and saved.is_file():
+        record = json.loads(saved.read_text())
+        earlier = {k: v[:done] for k, v in record["history"].items()}
+    callbacks = [keras.callbacks.BackupAndRestore(str(folder), delete_checkpoint=True),
+                 _HistoryBackup(saved, earlier)]
+    return callbacks, done, earlier
+
+
 def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer, loss: str,
                   metrics: list[str] | None = None, jit_compile: bool | str = "auto") -> keras.Model:
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or [], jit_compile=jit_compile)
@@ -40,19 +82,26 @@ def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer, los
 
 def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int,
         validation_split: float = 0.0, on_epoch_end: EpochHook | None = None,
-        shuffle: bool = True, callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, Any]:
-    """Fit and return {'history': per-epoch metrics, 'seconds', 'samples_per_second'}."""
-    callbacks = [*callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
+        shuffle: bool = True, callbacks: Sequence[keras.callbacks.Callback] = (),
+        backup_dir: str | Path | None = None) -> dict[str, Any]:
+    """Fit and return {'history': per-epoch metrics, 'seconds', 'samples_per_second', 'resumed_from_epoch'}.
+
+    With `backup_dir`, a fit killed after epoch k continues from epoch k+1 the next time, and the history
+    returned covers every epoch; the folder is emptied when the fit completes."""
+    resume, done, earlier = _resumable(backup_dir) if backup_dir else ([], 0, {})
+    callbacks = [*resume, *callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
     start = time.perf_counter()
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                         shuffle=shuffle, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     trained_rows = len(x) * (1 - validation_split)
-    epochs = len(history.epoch)  # fewer than asked when a callback (early stopping) ends training
+    ran = len(history.epoch)  # fewer than asked when resumed, or when a callback (early stopping) ends training
+    merged = {k: [*earlier.get(k, []), *map(float, values)] for k, values in history.history.items()}
+    if backup_dir:
+        shutil.rmtree(backup_dir, ignore_errors=True)
     return {
-        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
-        "seconds": round(seconds, 3),
-        "samples_per_second": round(trained_rows * epochs / seconds, 1) if seconds > 0 else None,
+        "history": merged, "seconds": round(seconds, 3), "resumed_from_epoch": done,
+        "samples_per_second": round(trained_rows * ran / seconds, 1) if seconds > 0 and ran else None,
     }
 
 

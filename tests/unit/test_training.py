@@ -1,0 +1,62 @@
+"""core.training: a fit killed after some epochs continues from the last completed one with its whole history."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from ztdl_pipeline.core.training import completed_epochs, fit
+
+
+class Killed(Exception):
+    pass
+
+
+class KillAfter(keras.callbacks.Callback):
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.epoch:
+            raise Killed(f"killed after epoch {self.epoch}")
+
+
+def _model() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+    return model
+
+
+def test_a_killed_fit_resumes_from_its_last_completed_epoch(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    backup = tmp_path / "backup"
+    killed = _model()
+    with pytest.raises(Killed):
+        fit(killed, x, y, epochs=6, batch_size=16, shuffle=False, callbacks=[KillAfter(4)], backup_dir=backup)
+    assert completed_epochs(backup) == 4
+
+    seen = []
+    resumed = _model()  # a fresh process would build the model anew
+    result = fit(resumed, x, y, epochs=6, batch_size=16, shuffle=False, backup_dir=backup,
+                 on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    assert result["resumed_from_epoch"] == 4
+    assert seen == [5, 6]  # only the remaining epochs ran
+    assert len(result["history"]["loss"]) == 6  # the history covers the epochs before the kill too
+    assert not backup.exists()  # a completed fit leaves nothing to resume
+    # plain SGD keeps no state, so killed-and-resumed ends where an uninterrupted fit ends
+    whole = _model()
+    expected = fit(whole, x, y, epochs=6, batch_size=16, shuffle=False)
+    for ours, theirs in zip(resumed.get_weights(), whole.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(result["history"]["loss"], expected["history"]["loss"], rtol=1e-5)
+
+
+def test_a_fit_without_a_backup_starts_from_epoch_one(tmp_path):
+    x, y = np.ones((8, 3), "float32"), np.ones(8, "float32")
+    result = fit(_model(), x, y, epochs=2, batch_size=4)
+    assert result["resumed_from_epoch"] == 0 and len(result["history"]["loss"]) == 2
