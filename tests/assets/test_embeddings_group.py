@@ -84,9 +84,9 @@ def embeddings_run(tmp_path_factory, mirror):
         "reports__embeddings_glove": {"config": {"n_viz": 30, "n_plot": 50}},
         # the book's 300-d embedding is slower, same code; 2 fast epochs only learn the majority topic, which
         # the gate rightly refuses to export, so the tests train long enough to learn the topic words
-        "models__reuters_lstm_random": {"config": {"embedding_dim": 16, "epochs": 12, "fast_epochs": 12, "batch_size": 16}},
-        "models__reuters_lstm_glove": {"config": {"epochs": 12, "fast_epochs": 12, "batch_size": 16}},
-        "models__reuters_lstm_word2vec": {"config": {"epochs": 12, "fast_epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_random": {"config": {"embedding_dim": 16, "epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_glove": {"config": {"epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_word2vec": {"config": {"epochs": 12, "batch_size": 16}},
     }}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
@@ -182,7 +182,7 @@ def test_reuters_models_reports_and_exports(embeddings_run):
 
 
 def test_glove_without_configuration_fails_with_instructions(tmp_path, mirror, monkeypatch):
-    from ztdl_pipeline.assets.embeddings import raw_glove_6b_50d
+    from ztdl_pipeline.defs.embeddings.raw import raw_glove_6b_50d
     from ztdl_pipeline.definitions import resources
     from ztdl_pipeline.resources import DatasetSource
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import assert_every_gate_passed_and_exported, group_run, report_metrics
-from ztdl_pipeline.assets.text import EXAMPLES
+from ztdl_pipeline.catalog.text import CARDS
 
 pytestmark = pytest.mark.book
 
@@ -30,7 +30,7 @@ def text_book_run(tmp_path_factory, mirror):
 
 def test_every_classifier_passes_its_gate_and_is_exported(text_book_run):
     result, root = text_book_run
-    assert_every_gate_passed_and_exported(result, root, [example.name for example, _ in EXAMPLES])
+    assert_every_gate_passed_and_exported(result, root, [card.name for card in CARDS])
 
 
 @pytest.mark.parametrize("name,split,metric,book,tolerance", HEADLINES, ids=[h[0] for h in HEADLINES])

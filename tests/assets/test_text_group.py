@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import assert_only_baseline_refusals, group_run, savedmodel_of
-from ztdl_pipeline.assets.text import EXAMPLES
+from ztdl_pipeline.catalog.text import CARDS
 from ztdl_pipeline.core import text as T
 
-EXPORTED = [example.name for example, _ in EXAMPLES]
+EXPORTED = [card.name for card in CARDS]
 
 
 @pytest.fixture(scope="module")

@@ -302,8 +302,8 @@ def test_text_classifier_that_always_says_spam_fails_the_gate(mirror):
     texts, labels = sms["message"].tolist(), sms["spam"].to_numpy()
     splits = T.book_split(len(texts))
     table = T.dense_table(texts, labels, splits, T.two_features(texts), {"classes": [0, 1], "serving": "features"})
-    example = TabularExample(name="sms_two_features", dataset="sms", title="t", source="s", builder="logreg",
-                             loss="binary_crossentropy")
+    example = TabularExample(name="sms_two_features", dataset="sms", title="t", source="s",
+                             builder="ztdl_pipeline.core.text_models:logreg", loss="binary_crossentropy")
     model = rig(TM.logreg(2), [10.0])
     metrics = TM.evaluate(example, trained(model, trainable_params=3), table)
     test = labels[splits == "test"]
@@ -326,8 +326,9 @@ def test_char_lstm_that_always_says_the_rarest_letter_fails_the_gate(mirror):
     bias = np.zeros(len(chars))
     bias[[rare, chars.index("\n")]] = [10.0, 9.0]  # mostly the rarest next character; sampled names still end
     model = rig(TM.char_lstm(3, len(chars)), bias)
-    example = TabularExample(name="names_char_lstm", dataset="names", title="t", source="s", builder="char_lstm",
-                             loss="categorical_crossentropy", primary=("train", "accuracy"))
+    example = TabularExample(name="names_char_lstm", dataset="names", title="t", source="s",
+                             builder="ztdl_pipeline.core.text_models:char_lstm", loss="categorical_crossentropy",
+                             primary=("train", "accuracy"))
     metrics = TM.evaluate(example, trained(model, trainable_params=840), table)
     assert "test" not in metrics[gate.BASELINES]  # the names table has one split
     assert metrics[gate.BASELINES]["train"]["accuracy"] == pytest.approx(counts.max() / counts.sum())

@@ -62,13 +62,13 @@ def _table(kind: str, texts, labels, maxlen=12):
 @pytest.mark.parametrize("kind,builder", [("sequence", "rt_lstm"), ("tf_idf", "logreg"), ("count", "logreg"),
                                           ("features", "logreg")])
 def test_export_takes_raw_strings_and_agrees_with_keras(tmp_path, real_texts, kind, builder):
-    from ztdl_pipeline.assets.text import TextExample
+    from ztdl_pipeline.core.text_features import TextExample
     from ztdl_pipeline.core.export import load_and_predict, write_savedmodel
 
     texts = real_texts[1][:400] if kind != "features" else real_texts[0][:400]
     labels = np.arange(len(texts)) % 2
     table = _table(kind, texts, labels)
-    example = TextExample(name=f"t_{builder}", dataset="d", title="t", source="s", builder=builder,
+    example = TextExample(name=f"t_{builder}", dataset="d", title="t", source="s", builder=TM.__name__ + ":" + builder,
                           loss="binary_crossentropy")
     hyper = Hyper(epochs=1, batch_size=64, optimizer="adam", learning_rate=0.01)
     trained = TM.train(example, table, hyper)
@@ -82,11 +82,12 @@ def test_export_takes_raw_strings_and_agrees_with_keras(tmp_path, real_texts, ki
 
 
 def test_verify_export_notices_a_different_model(tmp_path, real_texts):
-    from ztdl_pipeline.assets.text import TextExample
+    from ztdl_pipeline.core.text_features import TextExample
     from ztdl_pipeline.core.export import write_savedmodel
 
     table = _table("count", real_texts[0][:300], np.arange(300) % 2)
-    example = TextExample(name="t", dataset="d", title="t", source="s", builder="logreg", loss="binary_crossentropy")
+    example = TextExample(name="t", dataset="d", title="t", source="s", builder=TM.__name__ + ":logreg",
+                          loss="binary_crossentropy")
     hyper = Hyper(epochs=1, batch_size=64, optimizer="adam", learning_rate=0.05)
     first = TM.train(example, table, hyper)
     second = TM.train(example, table, dataclasses.replace(hyper, epochs=3, batch_size=16, seed=7))
@@ -114,9 +115,11 @@ def test_complete_name_extends_the_seed():
 
 
 def test_builders_are_found_by_reference_and_given_what_the_table_offers():
-    from ztdl_pipeline.core.text_cards import TextExample
+    from ztdl_pipeline.core.text_features import TextExample
 
-    assert TM.builder("ztdl_pipeline.core.text_models:rt_lstm") is TM.rt_lstm is TM.builder("rt_lstm")
+    assert TM.builder("ztdl_pipeline.core.text_models:rt_lstm") is TM.rt_lstm
+    with pytest.raises(ValueError, match="not a reference"):
+        TM.builder("rt_lstm")  # builders are named by dotted path only
     assert TM.table_inputs({"n_features": 3000, "layout": "sparse"}) == {"width": 3000}
     assert TM.table_inputs({"width": 49, "vocab_size": 10000}) == {"width": 49, "vocab_size": 10000}
     assert TM.table_inputs({"width": 3, "chars": list("abcd")}) == {"width": 3, "vocab_size": 4}

@@ -13,15 +13,15 @@ import numpy as np
 
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core import embeddings as E
+from ztdl_pipeline.core.chapter import Chapter
 
 SOURCE = ("book ch12.gensim_glove_similarity_analogy, ch12.tensorboard_projector (L17070–17378), sol.ch12.ex1 "
           "(L24135–24302)")
 
 
 def embedding_report(kv, record: Mapping[str, Any], tables: Mapping[str, Any], corpora: Iterable[str], short: str,
-                     tensor_name: str, n_viz: int, n_plot: int, folder: str | Path
-                     ) -> tuple[str, list[tuple[str, str]], dict[str, bytes], dict[str, Any], dict[str, Any]]:
-    """One embedding's report: (title, sections, images, result, numbers). Writes the projector files under
+                     tensor_name: str, n_viz: int, n_plot: int, folder: str | Path) -> Chapter:
+    """One embedding's report (its numbers as the chapter's metadata). Writes the projector files under
     `folder`/projector. `tables` holds <corpus>_vocabulary and <corpus>_matrix for each corpus."""
     result = E.analogy_report(kv)
     result["coverage"] = {vocab: E.coverage(tables[f"{vocab}_vocabulary"],
@@ -54,7 +54,7 @@ def embedding_report(kv, record: Mapping[str, Any], tables: Mapping[str, Any], c
     for vocab, share in result["coverage"].items():
         numbers[f"{vocab}_share_tokens"] = share["share_tokens"]
         numbers[f"{vocab}_share_occurrences"] = share["share_occurrences"]
-    return f"Word embeddings: {short}", sections, images, result, numbers
+    return Chapter(f"Word embeddings: {short}", sections, images, result, numbers)
 
 
 def report_markdown_sections(result: Mapping[str, Any], name: str, book_key: str) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ import json
 import pickle
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,20 @@ import pandas as pd
 import pyarrow as pa
 
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.specs import Hyper
 from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs
 
 N_CLASSES = 46
 RESERVED = ("", "[START]", "[UNK]")  # ids 0, 1, 2 with index_from=2
+
+
+@dataclass(frozen=True)
+class ReutersHyper(Hyper):
+    """A Reuters run's settings: the random Embedding's size, and how a frozen one fills the rows its pretrained
+    vectors lack ("random": np.random.random rows, the book's choice; "zeros")."""
+
+    embedding_dim: int = 300
+    missing: str = "random"
 
 # ---------------------------------------------------------------- reading Keras' files
 
@@ -199,11 +209,11 @@ def build_model(vocab_size: int, dim: int, maxlen: int, weights: np.ndarray | No
 
 
 def builder(reference: str) -> Callable:
-    """The builder a card names ("ztdl_pipeline.core.reuters:build_model"; a bare name is one of this module's).
+    """The builder a card names, by reference ("ztdl_pipeline.core.reuters:build_model").
     It takes (vocab_size, dim, maxlen, weights=None, trainable=True)."""
     from ztdl_pipeline.core import refs
 
-    return refs.resolve(reference if ":" in reference else f"{__name__}:{reference}")
+    return refs.resolve(reference)
 
 
 def train(example, features: pa.Table, hyper, *, weights: np.ndarray | None = None, embedding_dim: int = 300,

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ztdl_pipeline.core import reuters as R
+from ztdl_pipeline.core.chapter import Chapter
 
 
 def splits(raw: pd.DataFrame, num_words: int, index_from: int, seed: int, test_split: float):
@@ -59,10 +60,9 @@ def _accuracies(card) -> dict[str, float]:
 
 
 def comparison_report(short: str, described: str, random: Mapping[str, Any], frozen: Mapping[str, Any],
-                      random_card, frozen_card) -> tuple[str, list[tuple[str, str]], dict[str, bytes],
-                                                         dict[str, Any], dict[str, float]]:
+                      random_card, frozen_card) -> Chapter:
     """Trainable random vs frozen `short` embedding, next to the book's random vs frozen FastText (the cards'
-    numbers): (title, sections, images, result, numbers)."""
+    numbers); its metadata: test accuracies and overfitting (train − test) of both."""
     from ztdl_pipeline.core import plots
     from ztdl_pipeline.core.report import markdown_table
 
@@ -95,4 +95,24 @@ def comparison_report(short: str, described: str, random: Mapping[str, Any], fro
     numbers = {"random_test_accuracy": random["test"]["accuracy"], "frozen_test_accuracy": frozen["test"]["accuracy"],
                "random_overfit": random["train"]["accuracy"] - random["test"]["accuracy"],
                "frozen_overfit": frozen["train"]["accuracy"] - frozen["test"]["accuracy"]}
-    return f"Reuters: trainable random vs frozen {short} embeddings", sections, images, result, numbers
+    return Chapter(f"Reuters: trainable random vs frozen {short} embeddings", sections, images, result, numbers)
+
+
+def train_frozen(card, features: pa.Table, matrix: pa.Table, hyper, embedding: str, **kwargs):
+    """The card's model with `matrix` (an EMBEDDING MATRIX aligned to features/reuters_vocabulary) frozen in its
+    Embedding; rows the pretrained vectors lack are filled as `hyper.missing` says (core/reuters.frozen_weights).
+    The trained model's info records how many rows were found."""
+    from ztdl_pipeline.core.embeddings import matrix_numpy
+
+    found = matrix.column("found").to_numpy(zero_copy_only=False)
+    weights = R.frozen_weights(matrix_numpy(matrix), found, hyper.missing, hyper.seed)
+    trained = R.train(card, features, hyper, weights=weights, embedding_name=embedding, **kwargs)
+    trained.info.update(rows_found=int(found.sum()), rows=int(len(found)), missing=hyper.missing)
+    return trained
+
+
+def id_problems(features) -> list[str]:
+    """features/reuters: every id below the table's num_words."""
+    from ztdl_pipeline.core.tables import id_range_problems, table_attrs
+
+    return id_range_problems(features, "ids", int(table_attrs(features)["num_words"]))

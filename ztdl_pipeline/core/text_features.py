@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,16 @@ import pandas as pd
 
 from ztdl_pipeline.core import refs
 from ztdl_pipeline.core import text as T
+from ztdl_pipeline.core.specs import Card
 from ztdl_pipeline.core.tables import id_range_problems, table_attrs
+
+
+@dataclass(frozen=True)
+class TextExample(Card):
+    """A ch8 card: `dataset` is its feature table, `raw_dataset` the raw file its texts come from."""
+
+    raw_dataset: str = ""
+
 
 # ------------------------------------------------------------------ raw files
 

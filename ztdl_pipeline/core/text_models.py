@@ -68,8 +68,8 @@ def char_lstm(maxlen: int = 3, vocab_size: int = 28, embedding: int = 5, units: 
 
 
 def builder(reference: str):
-    """The builder a card names: "ztdl_pipeline.core.text_models:rt_lstm" (a bare name is one of this module's)."""
-    return refs.resolve(reference if ":" in reference else f"{__name__}:{reference}")
+    """The builder a card names, by reference: "ztdl_pipeline.core.text_models:rt_lstm"."""
+    return refs.resolve(reference)
 
 
 def table_inputs(attrs: Mapping[str, Any]) -> dict[str, int]:

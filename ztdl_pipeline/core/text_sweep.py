@@ -10,6 +10,7 @@ import numpy as np
 
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core import text as T
+from ztdl_pipeline.core.chapter import Chapter
 from ztdl_pipeline.core.models import make_optimizer
 from ztdl_pipeline.core.report import markdown_table
 from ztdl_pipeline.core.text_models import batches, logreg, predict
@@ -65,9 +66,9 @@ def sweep_plot(points: Sequence[Mapping[str, Any]], baseline: float) -> bytes:
 
 
 def sweep_report(text, sizes: Sequence[int], epochs: int, batch_size: int, seed: int, profile: str,
-                 seed_fn=None) -> tuple[list[tuple[str, str]], dict[str, bytes], dict[str, Any]]:
+                 seed_fn=None) -> Chapter:
     """The sweep, its plot against the majority-class baseline, and the report's sections; the result holds
-    the points, the baseline and the settings used."""
+    the points, the baseline and the settings used; the UI shows each size's test accuracy."""
     points = vocab_sweep(text, sizes, epochs, batch_size, seed, seed_fn)
     share = float(text["label"].mean())
     baseline = max(share, 1 - share)
@@ -80,4 +81,5 @@ def sweep_report(text, sizes: Sequence[int], epochs: int, batch_size: int, seed:
                      "CountVectorizer(stop_words='english') fitted on the train split (as the solution does)."),
         ("Source", SOURCE)]
     result = {"profile": profile, "epochs": epochs, "points": points, "baseline": baseline}
-    return sections, images, result
+    numbers = {f"test_accuracy_{p['max_features']}": p["test_accuracy"] for p in points}
+    return Chapter(TITLE, sections, images, result, numbers)
