@@ -9,6 +9,7 @@ the same weights, and a retrain with other settings makes its report and export 
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 
@@ -64,6 +65,9 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
         context.log.info(f"training {card.name}: {hyper} on {device}")
         # a killed run of this very model version resumes from its last completed epoch
         backup = {"backup_dir": str(storage.folder("training", card.name) / version[:16])} if family.resumable else {}
+        for left in sorted(Path(backup.get("backup_dir", "/nonexistent")).rglob("training_metadata.json")):
+            context.log.info(f"resuming {card.name}: a killed run of this model version left a checkpoint "
+                             f"({left.parent.name}, epoch {json.loads(left.read_text())['epoch']})")
         trained = family.train(card, features, hyper, strategy=compute.strategy(),
                                jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
                                on_epoch_end=epoch_logger(context, hyper.epochs), **backup)
