@@ -6,25 +6,12 @@ from __future__ import annotations
 import json
 
 import dagster as dg
-import keras
 import pytest
+
+from tests.faults import KillAfter
 
 MODEL = dg.AssetKey(["models", "banknotes_logreg"])
 REPORT = dg.AssetKey(["reports", "banknotes_logreg"])
-
-
-class Killed(Exception):
-    pass
-
-
-class KillAfter(keras.callbacks.Callback):
-    def __init__(self, epoch: int):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.epoch:
-            raise Killed(f"killed after epoch {self.epoch}")
 
 
 @pytest.mark.fault

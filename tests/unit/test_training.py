@@ -6,21 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.faults import KillAfter, Killed
 from ztdl_pipeline.core.training import completed_epochs, fit
-
-
-class Killed(Exception):
-    pass
-
-
-class KillAfter(keras.callbacks.Callback):
-    def __init__(self, epoch: int):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.epoch:
-            raise Killed(f"killed after epoch {self.epoch}")
 
 
 def _model() -> keras.Model:
