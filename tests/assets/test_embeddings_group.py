@@ -182,8 +182,8 @@ def test_reuters_models_reports_and_exports(embeddings_run):
 
 
 def test_glove_without_configuration_fails_with_instructions(tmp_path, mirror, monkeypatch):
-    from ztdl_pipeline.defs.embeddings.raw import raw_glove_6b_50d
     from ztdl_pipeline.definitions import resources
+    from ztdl_pipeline.defs.embeddings.raw import raw_glove_6b_50d
     from ztdl_pipeline.resources import DatasetSource
 
     monkeypatch.setenv("ZTDL_DATA_DIR", str(tmp_path / "data"))

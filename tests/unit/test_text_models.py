@@ -62,8 +62,8 @@ def _table(kind: str, texts, labels, maxlen=12):
 @pytest.mark.parametrize("kind,builder", [("sequence", "rt_lstm"), ("tf_idf", "logreg"), ("count", "logreg"),
                                           ("features", "logreg")])
 def test_export_takes_raw_strings_and_agrees_with_keras(tmp_path, real_texts, kind, builder):
-    from ztdl_pipeline.core.text_features import TextExample
     from ztdl_pipeline.core.export import load_and_predict, write_savedmodel
+    from ztdl_pipeline.core.text_features import TextExample
 
     texts = real_texts[1][:400] if kind != "features" else real_texts[0][:400]
     labels = np.arange(len(texts)) % 2
@@ -82,8 +82,8 @@ def test_export_takes_raw_strings_and_agrees_with_keras(tmp_path, real_texts, ki
 
 
 def test_verify_export_notices_a_different_model(tmp_path, real_texts):
-    from ztdl_pipeline.core.text_features import TextExample
     from ztdl_pipeline.core.export import write_savedmodel
+    from ztdl_pipeline.core.text_features import TextExample
 
     table = _table("count", real_texts[0][:300], np.arange(300) % 2)
     example = TextExample(name="t", dataset="d", title="t", source="s", builder=TM.__name__ + ":logreg",
