@@ -2,7 +2,7 @@
 
 Each `*_chapter` function takes the features and the run's resolved settings (core/profile.py: the book's
 values, the fast profile's overrides, explicit run config) as keywords and returns a core/chapter.Chapter
-(sections, images, metrics, UI numbers), given the run (core/chapter.Run); the assets in assets/vision.py only wrap them. The building blocks
+(sections, images, metrics, UI numbers), given the run (core/chapter.Run); the assets in defs/vision/chapters.py only wrap them. The building blocks
 (repeat_train, learning_curve, device_comparison, augment_samples and their plots) are below them.
 """
 
