@@ -16,13 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import assert_only_baseline_refusals, group_run, savedmodel_of
-from ztdl_pipeline.assets.timeseries import EXAMPLES, WINDOWS
+from ztdl_pipeline.catalog.timeseries import CARDS, WINDOWS
 from ztdl_pipeline.core import timeseries as ts
 from ztdl_pipeline.resources.io import read_parquet
 
 tf = pytest.importorskip("tensorflow")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FORECASTERS = [e for e, _ in EXAMPLES if e.loss == "mean_squared_error"]
+FORECASTERS = [e for e in CARDS if e.loss == "mean_squared_error"]
 
 
 def write_sequences(path, n: int = 240, steps: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -52,15 +52,15 @@ def test_every_check_passes_but_the_gates_of_models_no_better_than_the_naive_for
     must refuse them, and every other check must pass."""
     result, root = series_run
     evaluations = result.get_asset_check_evaluations()
-    refused = assert_only_baseline_refusals(result, [e.name for e, _ in EXAMPLES])
+    refused = assert_only_baseline_refusals(result, [e.name for e in CARDS])
     for name in refused:
         assert not (root / "exports" / name / "1").exists(), name
-    exported = [e.name for e, _ in EXAMPLES if e.name not in refused]
+    exported = [e.name for e in CARDS if e.name not in refused]
     assert all((root / "exports" / name / "1" / "saved_model.pb").is_file() for name in exported)
     names = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
     assert ("raw/ontario_demand", "matches_masterclass_copy") in names
     assert {f"features/{w}" for w in WINDOWS} <= {k for k, c in names if c == "no_leakage"}
-    assert len([c for _, c in names if c == "export_gate"]) == len(EXAMPLES)
+    assert len([c for _, c in names if c == "export_gate"]) == len(CARDS)
 
 
 @pytest.mark.parametrize("name", sorted(WINDOWS))
@@ -92,7 +92,23 @@ def test_window_tables_hold_fixed_size_windows_split_in_time_with_train_only_sca
         assert row[ts.TARGET] == pytest.approx(series.loc[row[ts.TIME]])
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", CARDS, ids=lambda e: e.name)
+def test_models_train_with_the_cards_fast_values_and_record_each_change(series_run, example):
+    """The generated run config holds the card's book values; the fast profile applies the card's `fast` values
+    (a sub-sample of windows, fewer epochs, one seed), and the model's metadata records each change."""
+    result, root = series_run
+    ui = result.asset_materializations_for_node(f"models__{example.name}")[0].metadata
+    adjustments = json.loads(ui["profile_adjustments"].value)
+    changed = {k: v for k, v in example.fast.items() if v != example.hyper[k]}
+    assert changed and adjustments == {k: {"card": example.hyper[k], "used": v, "by": "fast profile"}
+                                       for k, v in changed.items()}
+    hyper = json.loads(ui["hyper_parameters"].value)
+    assert {k: hyper[k] for k in example.hyper} == {**example.hyper, **example.fast}
+    report = (root / "reports" / example.name / "report.md").read_text()
+    assert f"Trained on the last {hyper['train_windows']} train windows" in report
+
+
+@pytest.mark.parametrize("example", CARDS, ids=lambda e: e.name)
 def test_reports_compare_with_the_book_and_the_naive_forecast(series_run, example):
     result, root = series_run
     folder = root / "reports" / example.name
@@ -121,7 +137,7 @@ def _served(path, windows):
     return np.asarray(loaded.serve({"window": tf.constant(windows)})).reshape(-1)
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES if not e.stateful], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", [e for e in CARDS if not e.stateful], ids=lambda e: e.name)
 def test_exports_take_raw_windows_and_answer_in_original_units(series_run, example, tmp_path):
     from ztdl_pipeline.core.registry import savedmodel_signature
 
@@ -141,7 +157,7 @@ def test_exports_take_raw_windows_and_answer_in_original_units(series_run, examp
     np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("example", [e for e, _ in EXAMPLES if e.stateful], ids=lambda e: e.name)
+@pytest.mark.parametrize("example", [e for e in CARDS if e.stateful], ids=lambda e: e.name)
 def test_stateful_exports_serve_a_stateless_copy_of_the_trained_weights(series_run, example, tmp_path):
     """The served forecast for a window = the trained stateful model, reset, fed that window hour by hour."""
     _, root = series_run

@@ -222,7 +222,7 @@ def test_forecaster_worse_than_repeating_the_last_value_fails_the_gate(mirror):
                              split_date="1956-12-31", window=12, scaling=Scaling("minmax"))
     frame = ts.build_windows(raw, recipe)
     example = ts.SequenceExample(name="airline_lstm_window12", dataset="airline_window12", title="t", source="s",
-                                 builder="recurrent", loss="mean_squared_error", raw_dataset="airline_passengers",
+                                 builder=f"{S.__name__}:recurrent", loss="mean_squared_error", raw_dataset="airline_passengers",
                                  builder_kwargs={"cell": "lstm", "units": (6,)}, primary=("test", "r2"))
     data = S.view(frame, example)
     model = rig(S.build(data, S._scaling(data.attrs)), [0.0])  # the train minimum, every month
@@ -249,7 +249,7 @@ def test_direction_classifier_worse_than_the_naive_rule_fails_the_gate(mirror):
                              classes=("down", "up"))
     frame = ts.build_windows(raw, recipe)
     example = ts.SequenceExample(name="bitcoin_gru_direction", dataset="bitcoin_window36", title="t", source="s",
-                                 builder="recurrent", loss="binary_crossentropy", raw_dataset="bitcoin",
+                                 builder=f"{S.__name__}:recurrent", loss="binary_crossentropy", raw_dataset="bitcoin",
                                  builder_kwargs={"cell": "gru", "units": (4,), "output": "sigmoid"},
                                  primary=("test", "accuracy"))
     data = S.view(frame, example)
@@ -275,7 +275,7 @@ def test_sequence_classifier_that_always_says_anomaly_fails_the_gate():
     raw = pd.DataFrame({"anomaly": anomaly, **{f"t_{i}": curves[:, i] for i in range(20)}})
     frame = ts.build_sequences(raw, "anomaly", test_size=0.25, random_state=0)
     example = ts.SequenceExample(name="sequences_fc_raw", dataset="sequence_classification", title="t", source="s",
-                                 builder="dense_stack", loss="binary_crossentropy",
+                                 builder=f"{S.__name__}:dense_stack", loss="binary_crossentropy",
                                  raw_dataset="sequence_classification",
                                  builder_kwargs={"units": (4,), "output": "sigmoid"}, primary=("test", "accuracy"))
     data = S.view(frame, example)

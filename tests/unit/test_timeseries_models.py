@@ -14,6 +14,7 @@ from ztdl_pipeline.core import timeseries as ts
 from ztdl_pipeline.core.features import Scaling
 
 tf = pytest.importorskip("tensorflow")
+DENSE = f"{S.__name__}:dense_stack"  # builders by reference, as the cards name them
 
 
 def _series(n: int = 400) -> pd.DataFrame:
@@ -29,7 +30,7 @@ def _table(window: int, scaling=(10000.0, 5000.0)) -> pd.DataFrame:
 
 
 def _example(**kwargs) -> ts.SequenceExample:
-    base = {"name": "probe", "dataset": "probe", "title": "probe", "source": "test", "builder": "recurrent",
+    base = {"name": "probe", "dataset": "probe", "title": "probe", "source": "test", "builder": f"{S.__name__}:recurrent",
             "loss": "mean_squared_error", "raw_dataset": "probe"}
     return ts.SequenceExample(**{**base, **kwargs})
 
@@ -47,7 +48,7 @@ def test_parameter_counts_match_the_books_summaries():
 
 
 def test_scaling_is_the_models_first_layer_and_the_loss_sees_the_books_units():
-    data = S.view(_table(1), _example(builder="dense_stack", builder_kwargs={"units": (4,)}))
+    data = S.view(_table(1), _example(builder=DENSE, builder_kwargs={"units": (4,)}))
     model = S.build(data, S._scaling(data.attrs))
     scaled = keras.Model(model.input, model.get_layer("scaling").output)
     np.testing.assert_allclose(np.asarray(scaled(np.array([[15000.0]], "float32"))), [[1.0]], rtol=1e-6)
@@ -91,7 +92,7 @@ def test_stateful_training_uses_a_fixed_batch_no_shuffling_and_resets_states():
 def test_early_stopping_ends_training_as_the_books_fc_model():
     """EarlyStopping(monitor='loss', patience=1): with nothing to learn (lr 0) the loss never improves after
     epoch 1, so training stops after epoch 2 of 200."""
-    example = _example(builder="dense_stack", builder_kwargs={"units": (24, 12, 6)})
+    example = _example(builder=DENSE, builder_kwargs={"units": (24, 12, 6)})
     trained = S.train(example, _table(1), _hyper(epochs=200, batch_size=512, patience=1, optimizer="sgd",
                                                  learning_rate=0.0))
     assert trained.info["epochs_run"] == 2 and len(trained.history["loss"]) == 2
@@ -99,7 +100,7 @@ def test_early_stopping_ends_training_as_the_books_fc_model():
 
 
 def test_restarts_keep_the_seed_with_the_lowest_training_loss():
-    example = _example(builder="dense_stack", builder_kwargs={"units": (4,)})
+    example = _example(builder=DENSE, builder_kwargs={"units": (4,)})
     trained = S.train(example, _table(1), _hyper(restarts=3, epochs=1), strategy=tf.distribute.get_strategy(),
                       seed_fn=keras.utils.set_random_seed)
     losses = [r["final_train_loss"] for r in trained.info["restarts"]]
@@ -108,7 +109,7 @@ def test_restarts_keep_the_seed_with_the_lowest_training_loss():
 
 
 def test_evaluation_puts_the_naive_forecast_beside_the_model():
-    example = _example(builder="dense_stack", builder_kwargs={"units": (8,)})
+    example = _example(builder=DENSE, builder_kwargs={"units": (8,)})
     frame = _table(24)
     trained = S.train(example, frame, _hyper(epochs=3))
     metrics = S.evaluate(example, trained, frame)
@@ -167,7 +168,7 @@ def test_engineered_feature_export_computes_the_books_features_in_graph(tmp_path
     raw = pd.DataFrame(x, columns=[f"t_{i}" for i in range(200)])
     raw.insert(0, "anomaly", [False, True] * 20)
     frame = ts.build_sequences(raw, "anomaly", test_size=0.25, random_state=0)
-    example = _example(builder="dense_stack", loss="binary_crossentropy", inputs=("std", "std_diff"),
+    example = _example(builder=DENSE, loss="binary_crossentropy", inputs=("std", "std_diff"),
                        builder_kwargs={"units": (30, 10), "output": "sigmoid"})
     trained = S.train(example, frame, _hyper(epochs=5, batch_size=8))
     data = S.view(frame, example)
@@ -184,9 +185,11 @@ def test_builders_by_reference_and_the_report_says_how_the_gate_and_sub_sample_w
     from ztdl_pipeline.core import sequence_report
     from ztdl_pipeline.core.report import comparison_rows
 
-    example = _example(builder="ztdl_pipeline.core.sequence_models:dense_stack", builder_kwargs={"units": (4,)},
+    example = _example(builder=DENSE, builder_kwargs={"units": (4,)},
                        primary=("test", "r2"), threshold=0.0)
-    assert S.builder(example.builder) is S.dense_stack is S.builder("dense_stack")
+    assert S.builder(example.builder) is S.dense_stack
+    with pytest.raises(ValueError, match="not a reference"):  # bare names are gone: every card names a path
+        S.builder("dense_stack")
     frame = _table(6)
     trained = S.train(example, frame, _hyper(epochs=1, train_windows=50))
     metrics = S.evaluate(example, trained, frame)
@@ -196,3 +199,15 @@ def test_builders_by_reference_and_the_report_says_how_the_gate_and_sub_sample_w
     book = S.train(example, frame, _hyper(epochs=1, profile="book"))
     text = sequence_report.report_markdown(example, book, metrics, {}, 0.0, embed=False)
     assert "(see Notes)" in text and "Sub-sample" not in text
+
+
+def test_every_card_names_a_builder_its_window_table_and_the_series_it_is_cut_from():
+    from ztdl_pipeline.catalog import timeseries as catalog
+
+    tables = {name: raw for name, (raw, _) in catalog.WINDOWS.items()}
+    tables[catalog.SEQUENCE_TABLE] = catalog.SEQUENCE_TABLE
+    assert set(tables.values()) == set(catalog.RAW_FILES)
+    for card in catalog.CARDS:
+        assert callable(S.builder(card.builder)), card.name
+        assert tables[card.dataset] == card.raw_dataset, card.name
+        assert set(card.fast) <= set(card.hyper), card.name  # the fast profile only changes the card's settings

@@ -97,9 +97,9 @@ def conv1d_classifier(input_shape: Sequence[int], scaling: Scaling = None, filte
 
 
 def builder(reference: str) -> Callable[..., keras.Model]:
-    """The builder a card names: "ztdl_pipeline.core.sequence_models:recurrent" (a bare name is one of this
-    module's builders). Every builder takes (input_shape, scaling, name=..., **the card's builder_kwargs)."""
-    return refs.resolve(reference if ":" in reference else f"{__name__}:{reference}")
+    """The builder a card names, by reference: "ztdl_pipeline.core.sequence_models:recurrent". Every builder
+    takes (input_shape, scaling, name=..., **the card's builder_kwargs)."""
+    return refs.resolve(reference)
 
 
 @keras.saving.register_keras_serializable(package="ztdl")

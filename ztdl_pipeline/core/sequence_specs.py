@@ -1,5 +1,7 @@
-"""The ch7 example record and resolved hyper-parameters (plain data, no Keras: the code location loads them).
-core/timeseries.py re-exports both under their old names."""
+"""The ch7 card type and its resolved hyper-parameters (plain data, no Keras: the code location loads them).
+The cards are in ztdl_pipeline/catalog/timeseries.py; SequenceHyper is what their generated run config
+resolves into (assets/families/timeseries.py names it as the family's hyper_type). core/timeseries.py
+re-exports both."""
 
 from __future__ import annotations
 

@@ -153,9 +153,6 @@ def read_sequences(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
     return frame
 
 
-READERS = {fn.__name__: fn for fn in [read_ontario_demand, read_ontario_energy, read_cansim, read_monthly_csv,
-                                      read_poloniex, read_sequences]}
-
 # ------------------------------------------------------------------ splits, scaling, windows
 
 

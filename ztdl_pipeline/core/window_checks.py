@@ -1,6 +1,6 @@
 """What can be wrong with a time-series feature table (core/timeseries.py window and sequence tables), as lists
 of problems (empty: nothing), and the numbers its asset shows. Framework-free; the checks in
-assets/timeseries.py only call these.
+ztdl_pipeline/defs/timeseries/ only call these.
 """
 
 from __future__ import annotations
@@ -97,10 +97,3 @@ def same_series_problems(raw: pd.DataFrame, other: pd.DataFrame, column: str) ->
     return problems, {"rows": len(raw), "rows_other": len(other), "same_timestamps": same_times,
                       "differing_values": differing}
 
-
-def read_with(reader: str, path, columns) -> pd.DataFrame:
-    """A file read by the reader a catalogue entry names: "package.module:function" (a bare name is one of
-    core/timeseries.py's READERS)."""
-    from ztdl_pipeline.core import refs
-
-    return (refs.resolve(reader) if ":" in reader else ts.READERS[reader])(path, columns)
