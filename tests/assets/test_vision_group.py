@@ -59,7 +59,7 @@ def test_raw_data_versions_are_the_verified_bytes(vision_run):
 
     assert version("mnist") == MIRROR_MNIST_SHA256
     assert version("cifar10") == archive["sha256"]  # the generated copy, pinned by its own hash
-    from ztdl_pipeline.datasets import FOLDERS
+    from ztdl_pipeline.catalog.datasets import FOLDERS
 
     assert version("male_female") == FOLDERS["male_female"].sha256  # the per-file manifest's hash
 

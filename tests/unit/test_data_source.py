@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ztdl_pipeline import datasets, settings
+from ztdl_pipeline import settings
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.catalog.tabular import RAW_FILES
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import read_csv_checked, sha256_file

@@ -22,7 +22,7 @@ from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core import gate
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core.features import SPLIT_COLUMN, Scaling, TabularRecipe, build_features, xy
-from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.specs import Card, Hyper
 from ztdl_pipeline.core.training import TrainedModel
 
 FLOOR = -1e6  # a threshold every model clears: the baseline alone must fail these models
@@ -81,7 +81,7 @@ HR_RECIPE = TabularRecipe(
     target="left", task="binary", classes=(0, 1), test_size=0.2, random_state=42)
 
 
-def _tabular_model(example: TabularExample, frame: pd.DataFrame, learning_rate: float = 0.01) -> keras.Model:
+def _tabular_model(example: Card, frame: pd.DataFrame, learning_rate: float = 0.01) -> keras.Model:
     from ztdl_pipeline.core.tabular import _build, view
 
     hyper = Hyper(epochs=1, batch_size=16, optimizer="sgd", learning_rate=learning_rate, profile="fast")
@@ -92,7 +92,7 @@ def test_tabular_classifier_that_always_says_left_fails_the_gate(mirror):
     from ztdl_pipeline.core.tabular import evaluate
 
     frame = build_features(pd.read_csv(mirror / "HR_comma_sep.csv"), HR_RECIPE)
-    example = TabularExample(name="hr_churn", dataset="hr", title="t", source="s", builder="ztdl_pipeline.core.models:logistic_regression",
+    example = Card(name="hr_churn", dataset="hr", title="t", source="s", builder="ztdl_pipeline.core.models:logistic_regression",
                              loss="binary_crossentropy", primary=("test", "accuracy"))
     model = rig(_tabular_model(example, frame), [10.0])  # always 'left' (class 1, 24 % of the rows)
     metrics = evaluate(example, trained(model), frame)
@@ -114,7 +114,7 @@ def test_tabular_cross_validated_model_worse_than_the_majority_fails_the_gate(mi
     recipe = TabularRecipe(numeric=("Time (min)",), target="Buy", task="binary", classes=(0, 1), test_size=0.2,
                            random_state=42)
     frame = build_features(pd.read_csv(mirror / "user_visit_duration.csv"), recipe)
-    example = TabularExample(name="visit_duration_logreg", dataset="user_visit_duration", title="t", source="s",
+    example = Card(name="visit_duration_logreg", dataset="user_visit_duration", title="t", source="s",
                              builder="ztdl_pipeline.core.models:logistic_regression", loss="binary_crossentropy", primary=("cv", "mean"))
     x_all, y_all = xy(view(frame, example), None)
     median = float(np.median(x_all))
@@ -137,7 +137,7 @@ def test_tabular_regression_constant_far_from_the_mean_fails_the_gate(mirror):
                            scaling={"sqft": Scaling("fixed", 1000.0), "age": Scaling("fixed", 10.0)},
                            target_scale=1e5, test_size=0.2, random_state=42)
     frame = build_features(pd.read_csv(mirror / "housing-data.csv"), recipe)
-    example = TabularExample(name="housing_linreg", dataset="housing", title="t", source="s",
+    example = Card(name="housing_linreg", dataset="housing", title="t", source="s",
                              builder="ztdl_pipeline.core.models:linear_regression", loss="mean_squared_error", primary=("train", "r2"))
     model = rig(_tabular_model(example, frame), [1.0])  # $100,000 for every house (scaled target: price / 1e5)
     metrics = evaluate(example, trained(model), frame)
@@ -185,7 +185,7 @@ def test_vision_model_that_always_says_the_rarest_digit_fails_the_gate():
     bias = np.zeros(10)
     bias[rare] = 10.0
     model = rig(V.digits_small_fc((8, 8)), bias)
-    example = TabularExample(name="digits_small_fc", dataset="digits", title="t", source="s",
+    example = Card(name="digits_small_fc", dataset="digits", title="t", source="s",
                              builder="ztdl_pipeline.core.vision_models:digits_small_fc",
                              loss="categorical_crossentropy")
     metrics = V.evaluate(example, trained(model, hyper={"profile": "fast", "train_limit": 0}), table)
@@ -302,7 +302,7 @@ def test_text_classifier_that_always_says_spam_fails_the_gate(mirror):
     texts, labels = sms["message"].tolist(), sms["spam"].to_numpy()
     splits = T.book_split(len(texts))
     table = T.dense_table(texts, labels, splits, T.two_features(texts), {"classes": [0, 1], "serving": "features"})
-    example = TabularExample(name="sms_two_features", dataset="sms", title="t", source="s",
+    example = Card(name="sms_two_features", dataset="sms", title="t", source="s",
                              builder="ztdl_pipeline.core.text_models:logreg", loss="binary_crossentropy")
     model = rig(TM.logreg(2), [10.0])
     metrics = TM.evaluate(example, trained(model, trainable_params=3), table)
@@ -326,7 +326,7 @@ def test_char_lstm_that_always_says_the_rarest_letter_fails_the_gate(mirror):
     bias = np.zeros(len(chars))
     bias[[rare, chars.index("\n")]] = [10.0, 9.0]  # mostly the rarest next character; sampled names still end
     model = rig(TM.char_lstm(3, len(chars)), bias)
-    example = TabularExample(name="names_char_lstm", dataset="names", title="t", source="s",
+    example = Card(name="names_char_lstm", dataset="names", title="t", source="s",
                              builder="ztdl_pipeline.core.text_models:char_lstm", loss="categorical_crossentropy",
                              primary=("train", "accuracy"))
     metrics = TM.evaluate(example, trained(model, trainable_params=840), table)

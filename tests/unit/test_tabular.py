@@ -9,7 +9,7 @@ import pytest
 
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core.features import SPLIT_COLUMN, Scaling, TabularRecipe, build_features, xy
-from ztdl_pipeline.core.specs import Hyper, Card
+from ztdl_pipeline.core.specs import Card, Hyper
 from ztdl_pipeline.core.tabular import evaluate, select_inputs, train, view
 from ztdl_pipeline.core.training import cross_validate
 

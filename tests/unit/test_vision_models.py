@@ -17,7 +17,7 @@ from ztdl_pipeline.core import refs
 from ztdl_pipeline.core import vision_experiments as X
 from ztdl_pipeline.core import vision_models as V
 from ztdl_pipeline.core.models import trainable_params
-from ztdl_pipeline.core.specs import TabularExample
+from ztdl_pipeline.core.specs import Card
 
 # (builder, kwargs, input shape, output units, total params, trainable params, where the number comes from)
 BOOK_SUMMARIES = [
@@ -97,7 +97,7 @@ def _digit_table(limit_train: int = 600):
     return I.image_table(images[rows], digits.target[rows], splits[rows], {"classes": list(range(10))})
 
 
-EXAMPLE = TabularExample(name="digits_small_fc", dataset="digits", title="t", source="s", builder="ztdl_pipeline.core.vision_models:digits_small_fc",
+EXAMPLE = Card(name="digits_small_fc", dataset="digits", title="t", source="s", builder="ztdl_pipeline.core.vision_models:digits_small_fc",
                          loss="categorical_crossentropy", fast_floor=0.5)
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ztdl_pipeline import datasets, settings
+from ztdl_pipeline import settings
+from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file
 from ztdl_pipeline.defs.vision.sources import SourceConfig

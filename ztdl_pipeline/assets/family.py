@@ -22,7 +22,6 @@ class Family:
     features_type: type = pd.DataFrame
     hyper_type: type = Hyper  # what the run config resolves into
     metadata_splits: tuple[str, ...] = ("train", "test", "all")  # metrics sections shown as report metadata
-    builder_module: str = "ztdl_pipeline.core.models"  # where a bare builder name (not yet a reference) lives
 
     @property
     def resumable(self) -> bool:
@@ -35,8 +34,7 @@ class Family:
         builders directly, so their own source already reaches them)."""
         from ztdl_pipeline.core.refs import split
 
-        ref = versioning.Ref(*split(card.builder)) if ":" in card.builder else versioning.Ref(
-            self.builder_module, card.builder)
+        ref = versioning.Ref(*split(card.builder))
         return ref if versioning.has_definition(ref) else None
 
     def train(self, card, features, hyper, **kwargs):

@@ -47,7 +47,7 @@ def features_asset(spec: TableFeatures, group: str) -> dg.AssetsDefinition:
     return _features
 
 
-def _result(problems: list[str], **metadata: Any) -> dg.AssetCheckResult:
+def check_result(problems: list[str], **metadata: Any) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=not problems, metadata={"problems": json.dumps(problems), **metadata})
 
 
@@ -61,12 +61,12 @@ def features_checks(spec: TableFeatures) -> list[dg.AssetChecksDefinition]:
     @dg.asset_check(asset=asset_key, name="schema_and_nulls", blocking=True,
                     description="feature columns are present, float32 and free of NaN; target present")
     def _schema(features: pd.DataFrame) -> dg.AssetCheckResult:
-        return _result(fc.schema_problems(features))
+        return check_result(fc.schema_problems(features))
 
     @dg.asset_check(asset=asset_key, name="row_counts", blocking=True,
                     description=f"at least {spec.min_rows} rows and no empty split")
     def _rows(features: pd.DataFrame) -> dg.AssetCheckResult:
-        return _result(fc.row_problems(features, spec.min_rows), **fc.split_rows(features), min_rows=spec.min_rows)
+        return check_result(fc.row_problems(features, spec.min_rows), **fc.split_rows(features), min_rows=spec.min_rows)
 
     if spec.recipe.classes is None:
         return [_schema, _rows]
@@ -76,7 +76,7 @@ def features_checks(spec: TableFeatures) -> list[dg.AssetChecksDefinition]:
     def _balance(features: pd.DataFrame) -> dg.AssetCheckResult:
         problems = fc.balance_problems(features)
         shares = fc.train_class_shares(features) if features.attrs.get("classes") is not None else {}
-        return _result(problems, **{"train class shares": json.dumps(shares)})
+        return check_result(problems, **{"train class shares": json.dumps(shares)})
 
     return [_schema, _rows, _balance]
 
@@ -111,13 +111,13 @@ def table_features_checks(name: str, columns: dict[str, str], *, min_rows: int,
             problems += tables.label_problems(features, classes_of(features), min_share=0.0)
         if extra_problems is not None and not problems:
             problems += extra_problems(features)
-        return _result(problems)
+        return check_result(problems)
 
     @dg.asset_check(asset=asset_key, name="row_counts", blocking=True,
                     description=f"at least {min_rows} rows" + (f"; {' and '.join(splits)} splits non-empty"
                                                                 if splits else ""))
     def _rows(features) -> dg.AssetCheckResult:
-        return _result(tables.row_count_problems(features, min_rows, splits), rows=len(features),
+        return check_result(tables.row_count_problems(features, min_rows, splits), rows=len(features),
                        **tables.split_counts(features))
 
     checks = [_schema, _rows]
@@ -128,7 +128,7 @@ def table_features_checks(name: str, columns: dict[str, str], *, min_rows: int,
             count = classes_of(features)
             problems = tables.label_problems(features, count, min_class_share) if count else ["no classes recorded"]
             shares = tables.train_class_shares(features, count) if count else {}
-            return _result(problems, **{"train class shares": json.dumps(
+            return check_result(problems, **{"train class shares": json.dumps(
                 {str(c): round(v, 4) for c, v in shares.items()})})
 
         checks.append(_balance)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ztdl_pipeline.core.report import BookNumber
-from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.specs import Card, Hyper
 
 
 @dataclass(frozen=True)
-class SequenceExample(TabularExample):
+class SequenceExample(Card):
     """A ch7 example: `dataset` is its window table (features/<dataset>), `raw_dataset` the series it cuts.
 
     `inputs` None means the model reads the window column; a tuple names feature columns instead.

@@ -55,8 +55,6 @@ class Card:
         return gate_basis(profile, self.tolerance, self.threshold)
 
 
-TabularExample = Card  # the name the domains not yet written as cards still use
-
 
 @dataclass(frozen=True)
 class Hyper:

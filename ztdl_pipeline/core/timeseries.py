@@ -98,7 +98,7 @@ def read_cansim(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
     first = next((i for i, row in enumerate(rows) if is_month(row)), None)
     if not first:
         raise DataError(path, "no monthly data rows ('Mon-YYYY,...') below a header line",
-                        "use the CANSIM table's CSV download (ztdl_pipeline/datasets.py names it)")
+                        "use the CANSIM table's CSV download (ztdl_pipeline/catalog/datasets.py names it)")
     last = first
     while last + 1 < len(rows) and is_month(rows[last + 1]):
         last += 1

@@ -29,7 +29,7 @@ from ztdl_pipeline.core.gate import BASELINE_RULE, BASELINES
 from ztdl_pipeline.core.image_specs import VisionHyper
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.report import comparison_rows, comparison_table, markdown_table, render
-from ztdl_pipeline.core.specs import Hyper, TabularExample
+from ztdl_pipeline.core.specs import Card, Hyper
 from ztdl_pipeline.core.training import TrainedModel, _EpochCallback, compile_model
 
 # ---------------------------------------------------------------- builders
@@ -207,12 +207,12 @@ def fit_dataset(model: keras.Model, train, *, epochs: int, images_per_epoch: int
             "samples_per_second": round(images_per_epoch * epochs / seconds, 1) if seconds > 0 else None}
 
 
-def n_outputs(example: TabularExample, attrs: Mapping[str, Any]) -> int | None:
+def n_outputs(example: Card, attrs: Mapping[str, Any]) -> int | None:
     """Classes for one-hot targets; None for a sigmoid output (binary cross-entropy, float labels)."""
     return None if example.loss == "binary_crossentropy" else len(attrs["classes"])
 
 
-def build(example: TabularExample, attrs: Mapping[str, Any], hyper: Hyper, jit_compile="auto") -> keras.Model:
+def build(example: Card, attrs: Mapping[str, Any], hyper: Hyper, jit_compile="auto") -> keras.Model:
     model = refs.resolve(example.builder)(tuple(attrs["image_shape"]), **example.builder_kwargs)
     return compile_model(model, make_optimizer(hyper.optimizer, hyper.learning_rate, hyper.momentum),
                          example.loss, ["accuracy"], jit_compile=jit_compile)
@@ -223,7 +223,7 @@ def train_images(table, hyper: VisionHyper) -> tuple[np.ndarray, np.ndarray]:
     return (x[:hyper.train_limit], y[:hyper.train_limit]) if hyper.train_limit else (x, y)
 
 
-def train(example: TabularExample, table, hyper: VisionHyper, *, strategy=None, jit_compile="auto",
+def train(example: Card, table, hyper: VisionHyper, *, strategy=None, jit_compile="auto",
           seed_fn: Callable[[int], None] | None = None, on_epoch_end=None) -> TrainedModel:
     """Train the example's model on its features table (a pyarrow Table of images) as the book does."""
     attrs = I.table_attrs(table)
@@ -262,7 +262,7 @@ def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return model.predict({"image": x}, batch_size=1024, verbose=0)
 
 
-def evaluate(example: TabularExample, trained: TrainedModel, table, show: int = 16) -> dict[str, Any]:
+def evaluate(example: Card, trained: TrainedModel, table, show: int = 16) -> dict[str, Any]:
     """Loss, accuracy, precision/recall/F1 and confusion matrix on the train rows the model learned from and
     on the test split; the first `show` misclassified test images (row, true, predicted)."""
     attrs = I.table_attrs(table)
@@ -294,7 +294,7 @@ def evaluate(example: TabularExample, trained: TrainedModel, table, show: int = 
     return out
 
 
-def report_images(example: TabularExample, trained: TrainedModel, table, metrics: Mapping[str, Any]
+def report_images(example: Card, trained: TrainedModel, table, metrics: Mapping[str, Any]
                   ) -> dict[str, bytes]:
     from ztdl_pipeline.core import plots
 
@@ -311,7 +311,7 @@ def report_images(example: TabularExample, trained: TrainedModel, table, metrics
     }
 
 
-def report_markdown(example: TabularExample, trained: TrainedModel, metrics: Mapping[str, Any],
+def report_markdown(example: Card, trained: TrainedModel, metrics: Mapping[str, Any],
                     images: Mapping[str, bytes], threshold: float, embed: bool) -> str:
     info, hyper = trained.info, trained.info["hyper"]
     rows = comparison_rows(metrics, example.book)

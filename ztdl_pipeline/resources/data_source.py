@@ -46,8 +46,14 @@ class DatasetSource(dg.ConfigurableResource):
     allow_download: bool = True
     timeout_seconds: float = 60.0
 
+    def cache_folder(self, name: str = "") -> Path:
+        """The download cache (shared by every profile), or a named folder in it for files that are unpacked or
+        gathered rather than fetched one by one (GloVe's text, the sports pictures)."""
+        cache = Path(self.cache_dir) if self.cache_dir else settings.data_dir() / "raw"
+        return cache / name if name else cache
+
     def _cache(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else settings.data_dir() / "raw"
+        return self.cache_folder()
 
     def _mirror(self) -> Path | None:
         return Path(self.mirror_dir) if self.mirror_dir else settings.mirror_dir()

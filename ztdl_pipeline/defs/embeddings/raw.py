@@ -68,7 +68,7 @@ def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfi
         entry = S.other_copy(entry, config.url, config.sha256)
         path, digest, origin = _fetch(data_source, entry, context.log, GLOVE_FIX)
     # the unpacked text file is kept beside the cached downloads (the DatasetSource's cache folder)
-    frame, text = S.glove_frame(path, digest, data_source._cache() / "embeddings", config.member)
+    frame, text = S.glove_frame(path, digest, data_source.cache_folder("embeddings"), config.member)
     return dg.Output(frame, data_version=dg.DataVersion(digest), metadata={
         "sha256": digest, "fetched_from": origin, "source": dg.MetadataValue.path(str(path)),
         "text_file": dg.MetadataValue.path(str(text)), "bytes": float(path.stat().st_size),

@@ -6,13 +6,13 @@ chronological split; the scaling is fitted on the train part and stored with it.
 
 
 import json
-from typing import Any
 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
 from ztdl_pipeline.assets.base import asset_in, key, versioned_asset
+from ztdl_pipeline.assets.features import check_result
 from ztdl_pipeline.catalog import timeseries as catalog
 from ztdl_pipeline.core import timeseries as ts
 from ztdl_pipeline.core import window_checks as C
@@ -44,10 +44,6 @@ def sequence_features(raw: pd.DataFrame) -> dg.Output[pa.Table]:
     return dg.Output(ts.to_table(frame), metadata=C.table_summary(frame))
 
 
-def _result(problems: list[str], **metadata: Any) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=not problems, metadata={"problems": json.dumps(problems), **metadata})
-
-
 def window_checks(name: str, recipe: SeriesRecipe | None) -> list[dg.AssetChecksDefinition]:
     """Blocking checks of a window table (recipe) or of the independent sequences (None)."""
     asset_key = key("features", name)
@@ -56,12 +52,12 @@ def window_checks(name: str, recipe: SeriesRecipe | None) -> list[dg.AssetChecks
                     description="float32 windows of the recipe's shape, no NaN in windows, features or targets")
     def _schema(features: pa.Table) -> dg.AssetCheckResult:
         problems, shape = C.shape_problems(ts.from_table(features))
-        return _result(problems, window_shape=json.dumps(shape))
+        return check_result(problems, window_shape=json.dumps(shape))
 
     @dg.asset_check(asset=asset_key, name="row_counts", blocking=True, description="train and test are both non-empty")
     def _rows(features: pa.Table) -> dg.AssetCheckResult:
         problems, counts = C.row_problems(ts.from_table(features))
-        return _result(problems, **counts)
+        return check_result(problems, **counts)
 
     checks = [_schema, _rows]
     if recipe is None:  # independent sequences: the engineered features must be those of the raw curves
@@ -69,7 +65,7 @@ def window_checks(name: str, recipe: SeriesRecipe | None) -> list[dg.AssetChecks
                         description="std and std_diff recomputed from the stored curves equal the stored columns")
         def _engineered(features: pa.Table) -> dg.AssetCheckResult:
             problems, difference = C.engineered_problems(ts.from_table(features))
-            return _result(problems, max_abs_difference=difference)
+            return check_result(problems, max_abs_difference=difference)
 
         return [*checks, _engineered]
 
@@ -78,7 +74,7 @@ def window_checks(name: str, recipe: SeriesRecipe | None) -> list[dg.AssetChecks
                                 "test, and the scaling equals a fit on the train part alone")
     def _leakage(features: pa.Table) -> dg.AssetCheckResult:
         frame = ts.from_table(features)
-        return _result(C.leakage_problems(frame, recipe.scaling), split_date=frame.attrs["split_date"])
+        return check_result(C.leakage_problems(frame, recipe.scaling), split_date=frame.attrs["split_date"])
 
     checks.append(_leakage)
     if recipe.task == "binary":
@@ -86,7 +82,7 @@ def window_checks(name: str, recipe: SeriesRecipe | None) -> list[dg.AssetChecks
                         description="both classes hold at least 10 % of the train windows")
         def _balance(features: pa.Table) -> dg.AssetCheckResult:
             problems, share = C.balance_problems(ts.from_table(features))
-            return _result(problems, **{"train share of class 1": share})
+            return check_result(problems, **{"train share of class 1": share})
 
         checks.append(_balance)
     return checks

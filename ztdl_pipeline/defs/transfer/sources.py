@@ -50,7 +50,7 @@ def sports_images(context: dg.AssetExecutionContext, config: SportsImagesConfig,
 
     settings = resolve_config(config, storage.run_profile(), catalog.SPORTS_IMAGES_FAST)
     # beside the raw cache; DatasetSource has no public accessor for its cache folder yet (resources/ not ours)
-    root = data_source._cache() / "sports_images"
+    root = data_source.cache_folder("sports_images")
     try:
         index, version, summary = downloads.sports_images(
             read, root, **settings.values, progress=lambda done, n: context.log.info(f"{done}/{n} pictures"),

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from ztdl_pipeline.assets.base import asset_in, key, ref, settings_metadata, versioned_asset
 from ztdl_pipeline.assets.config import values_config
+from ztdl_pipeline.assets.features import check_result
 from ztdl_pipeline.catalog import vision as catalog
 from ztdl_pipeline.core.image_specs import ImageFeatures
 from ztdl_pipeline.resources.storage import Storage
@@ -36,10 +37,6 @@ def image_features_asset(spec: ImageFeatures, group: str = "vision") -> dg.Asset
     return _features
 
 
-def _result(problems: list[str], **metadata) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed=not problems, metadata={**metadata, "problems": json.dumps(problems)})
-
-
 def image_features_checks(spec: ImageFeatures) -> list[dg.AssetChecksDefinition]:
     asset_key = key("features", spec.dataset)
 
@@ -49,7 +46,7 @@ def image_features_checks(spec: ImageFeatures) -> list[dg.AssetChecksDefinition]
     def _schema(features: pa.Table) -> dg.AssetCheckResult:
         from ztdl_pipeline.core.images import table_problems
 
-        return _result(table_problems(features))
+        return check_result(table_problems(features))
 
     @dg.asset_check(asset=asset_key, name="row_counts", blocking=True,
                     description=f"at least {spec.min_rows} images, and both a train and a test split")
@@ -57,7 +54,7 @@ def image_features_checks(spec: ImageFeatures) -> list[dg.AssetChecksDefinition]
         from ztdl_pipeline.core.image_features import row_problems
         from ztdl_pipeline.core.images import table_attrs
 
-        return _result(row_problems(features, spec.min_rows), rows=features.num_rows,
+        return check_result(row_problems(features, spec.min_rows), rows=features.num_rows,
                        **table_attrs(features).get("splits", {}))
 
     @dg.asset_check(asset=asset_key, name="label_balance", blocking=True,
@@ -65,7 +62,7 @@ def image_features_checks(spec: ImageFeatures) -> list[dg.AssetChecksDefinition]
     def _balance(features: pa.Table) -> dg.AssetCheckResult:
         from ztdl_pipeline.core.image_features import balance_problems, rounded_shares
 
-        return _result(balance_problems(features, 0.01),
+        return check_result(balance_problems(features, 0.01),
                        **{"train class shares": json.dumps(rounded_shares(features))})
 
     return [_schema, _rows, _balance]
