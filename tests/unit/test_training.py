@@ -47,3 +47,43 @@ def test_a_fit_without_a_backup_starts_from_epoch_one(tmp_path):
     x, y = np.ones((8, 3), "float32"), np.ones(8, "float32")
     result = fit(_model(), x, y, epochs=2, batch_size=4)
     assert result["resumed_from_epoch"] == 0 and len(result["history"]["loss"]) == 2
+
+
+def _dataset_fit(kind: str):
+    """The fits over tf.data pipelines (vision, transfer), called the way their train steps call them."""
+    import tensorflow as tf
+
+    from ztdl_pipeline.core import transfer, vision_models
+
+    def run(model, x, y, backup, callbacks=(), on_epoch_end=None):
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+        if callbacks:  # the injected kill rides on Keras' callbacks, as a killed process would stop a fit
+            model.fit = _with_callbacks(model.fit, callbacks)
+        if kind == "vision":
+            return vision_models.fit_dataset(model, data, epochs=6, images_per_epoch=len(x), backup_dir=backup,
+                                             on_epoch_end=on_epoch_end)
+        return transfer._fit(model, data, epochs=6, steps=None, images=len(x), backup_dir=backup,
+                             on_epoch_end=on_epoch_end)
+
+    return run
+
+
+def _with_callbacks(fit_method, extra):
+    def fit(*args, callbacks=(), **kwargs):
+        return fit_method(*args, callbacks=[*callbacks, *extra], **kwargs)
+
+    return fit
+
+
+@pytest.mark.parametrize("kind", ["vision", "transfer"])
+def test_dataset_fits_resume_too(tmp_path, kind):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    backup, fit_with = tmp_path / "backup", _dataset_fit(kind)
+    with pytest.raises(Killed):
+        fit_with(_model(), x, y, backup, callbacks=[KillAfter(3)])
+    seen = []
+    result = fit_with(_model(), x, y, backup, on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    assert result["resumed_from_epoch"] == 3 and seen == [4, 5, 6]
+    assert len(result["history"]["loss"]) == 6 and not backup.exists()

@@ -9,7 +9,6 @@ the same weights, and a retrain with other settings makes its report and export 
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import dagster as dg
 
@@ -33,6 +32,24 @@ def model_data_version(context: dg.AssetExecutionContext, inputs: list, hyper, d
     return versioning.data_version({
         "inputs": data_versions(context, inputs), "hyper": hyper.__dict__, "device": device,
         "code_version": context.assets_def.code_versions_by_key[context.asset_key]})
+
+
+def resume_folder(context: dg.AssetExecutionContext, storage: Storage, name: str, version: str) -> str:
+    """Where a training of this model version keeps what it needs to resume after a kill; logs when a killed
+    run left a checkpoint there."""
+    folder = storage.folder("training", name) / version[:16]
+    for left in sorted(folder.rglob("training_metadata.json")):
+        context.log.info(f"resuming {name}: a killed run of this model version left a checkpoint "
+                         f"({left.parent.name}, epoch {json.loads(left.read_text())['epoch']})")
+    return str(folder)
+
+
+def resumed_metadata(context: dg.AssetExecutionContext, name: str, trained) -> dict[str, int]:
+    """Log each resumed fit of a training and return the epoch it resumed from (0: it ran in one go)."""
+    resumed = trained.info.get("resumed", [])
+    for entry in resumed:
+        context.log.info(f"resumed {name} (seed {entry['seed']}) from epoch {entry['from_epoch']}")
+    return {"resumed_from_epoch": max((entry["from_epoch"] for entry in resumed), default=0)}
 
 
 def epoch_logger(context: dg.AssetExecutionContext, epochs: int) -> Callable[[int, dict], None]:
@@ -64,15 +81,10 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
         version = model_data_version(context, [key("features", card.dataset)], hyper, device)
         context.log.info(f"training {card.name}: {hyper} on {device}")
         # a killed run of this very model version resumes from its last completed epoch
-        backup = {"backup_dir": str(storage.folder("training", card.name) / version[:16])} if family.resumable else {}
-        for left in sorted(Path(backup.get("backup_dir", "/nonexistent")).rglob("training_metadata.json")):
-            context.log.info(f"resuming {card.name}: a killed run of this model version left a checkpoint "
-                             f"({left.parent.name}, epoch {json.loads(left.read_text())['epoch']})")
+        backup = {"backup_dir": resume_folder(context, storage, card.name, version)} if family.resumable else {}
         trained = family.train(card, features, hyper, strategy=compute.strategy(),
                                jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
                                on_epoch_end=epoch_logger(context, hyper.epochs), **backup)
-        for resumed in trained.info.get("resumed", []):
-            context.log.info(f"resumed {card.name} (seed {resumed['seed']}) from epoch {resumed['from_epoch']}")
         trained.info["device"] = device
         metadata = {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
                     "epochs": hyper.epochs, "profile": hyper.profile,
@@ -80,11 +92,11 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
                     "samples_per_second": trained.info["samples_per_second"] or 0.0,
                     "trainable_params": trained.info["trainable_params"],
                     "hyper_parameters": json.dumps(trained.info["hyper"]),
-                    **(settings_metadata(context, settings) if settings is not None else {})}
+                    **(settings_metadata(context, settings) if settings is not None else {}),
+                    **resumed_metadata(context, card.name, trained)}
         if "cv" in trained.info:
             metadata["cv_mean"] = trained.info["cv"]["mean"]
             metadata["cv_std"] = trained.info["cv"]["std"]
-        metadata["resumed_from_epoch"] = max((r["from_epoch"] for r in trained.info.get("resumed", [])), default=0)
         return dg.Output(trained, data_version=dg.DataVersion(version), metadata=metadata)
 
     return _model

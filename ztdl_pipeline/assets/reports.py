@@ -64,7 +64,7 @@ def report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
                      description=f"Evaluation of {card.title}, ours vs the book")
     def _report(context: dg.AssetExecutionContext, storage: Storage, trained,
                 features: family.features_type) -> dg.Output[dict]:
-        from ztdl_pipeline.core.report import comparison_rows
+        from ztdl_pipeline.core.report import comparison_rows, resumed_section
 
         metrics = family.evaluate(card, trained, features)
         images = family.report_images(card, trained, features, metrics)
@@ -74,7 +74,7 @@ def report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
         metrics["book"] = comparison_rows(metrics, card.book)
         metrics["provenance"] = report_provenance(context, card, profile)
         shown = write_report(storage, card.name, lambda embed: family.report_markdown(
-            card, trained, metrics, images, threshold, embed=embed), images)
+            card, trained, metrics, images, threshold, embed=embed) + resumed_section(trained.info), images)
         baseline = metrics["gate"]["baseline"]
         return dg.Output(metrics, metadata={
             **report_numbers(metrics, family.metadata_splits), **shown, "gate_threshold": threshold,

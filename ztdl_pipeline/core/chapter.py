@@ -43,3 +43,4 @@ class Run:
     jit_compile: Any = "auto"
     seed_fn: Callable[[int], None] | None = None
     log: Callable[[str], None] = _quiet
+    backup_dir: str | None = None  # where a training keeps what it needs to resume after a kill

@@ -81,6 +81,16 @@ def render(title: str, sections: Sequence[tuple[str, str]], images: Mapping[str,
     return "\n".join(parts)
 
 
+def resumed_section(info: Mapping[str, Any]) -> str:
+    """The report's note that its training was killed and resumed (empty when it ran in one go)."""
+    resumed = info.get("resumed") or []
+    if not resumed:
+        return ""
+    where = ", ".join(f"seed {r['seed']} from epoch {r['from_epoch']}" for r in resumed)
+    return ("\n## Resumed\n\nThis training was killed and resumed from its last completed epoch (weights, epoch "
+            f"and history are saved after every epoch): {where}.\n")
+
+
 def write_report_folder(folder: Path, markdown: str, images: Mapping[str, bytes]) -> list[Path]:
     """Write report.md and the PNGs (each atomically); metrics.json is written by the IO manager."""
     written = [atomic.write_text(folder / "report.md", markdown)]

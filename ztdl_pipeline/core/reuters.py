@@ -218,7 +218,7 @@ def builder(reference: str) -> Callable:
 
 def train(example, features: pa.Table, hyper, *, weights: np.ndarray | None = None, embedding_dim: int = 300,
           embedding_name: str = "random", strategy=None, jit_compile="auto",
-          seed_fn: Callable[[int], None] | None = None, on_epoch_end=None):
+          seed_fn: Callable[[int], None] | None = None, on_epoch_end=None, backup_dir=None):
     import contextlib
 
     from ztdl_pipeline.core.models import make_optimizer, trainable_params
@@ -235,13 +235,15 @@ def train(example, features: pa.Table, hyper, *, weights: np.ndarray | None = No
         compile_model(model, make_optimizer(hyper.optimizer, hyper.learning_rate), "sparse_categorical_crossentropy",
                       ["accuracy"], jit_compile=jit_compile)
     result = fit(model, x, y, epochs=hyper.epochs, batch_size=hyper.batch_size,
-                 validation_split=hyper.validation_split, on_epoch_end=on_epoch_end)
+                 validation_split=hyper.validation_split, on_epoch_end=on_epoch_end, backup_dir=backup_dir)
     validation = int(len(x) * hyper.validation_split)
     info = {"example": example.name, "title": example.title, "source": example.source, "hyper": asdict(hyper),
             "embedding": embedding_name, "embedding_dim": int(dim), "frozen": weights is not None,
             "train_rows": len(x) - validation, "validation_rows": validation,
             "trainable_params": trainable_params(model), "total_params": int(model.count_params()),
             "seconds": result["seconds"], "samples_per_second": result["samples_per_second"]}
+    if result["resumed_from_epoch"]:
+        info["resumed"] = [{"seed": hyper.seed, "from_epoch": result["resumed_from_epoch"]}]
     return TrainedModel(model=model, history=result["history"], info=info)
 
 

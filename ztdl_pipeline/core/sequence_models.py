@@ -198,8 +198,9 @@ def build(data: pd.DataFrame, scaling: Scaling, shape: tuple[int | None, ...] | 
 
 def train(example: SequenceExample, frame: pd.DataFrame, hyper: SequenceHyper, *, strategy=None,
           jit_compile="auto", seed_fn: Callable[[int], None] | None = None,
-          on_epoch_end: Callable[[int, dict], None] | None = None) -> TrainedModel:
-    """Train on the train windows with the book's settings (the fast profile keeps the last N windows)."""
+          on_epoch_end: Callable[[int, dict], None] | None = None, backup_dir=None) -> TrainedModel:
+    """Train on the train windows with the book's settings (the fast profile keeps the last N windows); with
+    `backup_dir`, a killed training resumes from its last completed epoch (one folder per restart)."""
     data = view(frame, example)
     attrs = data.attrs
     rows = _rows(data, "train", asdict(hyper))
@@ -211,7 +212,7 @@ def train(example: SequenceExample, frame: pd.DataFrame, hyper: SequenceHyper, *
         callbacks.append(_ResetStates())
     if hyper.patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="loss", patience=hyper.patience))
-    model, result, restarts = None, None, []
+    model, result, restarts, resumed = None, None, [], []
     for restart in range(max(1, hyper.restarts)):  # seed-sensitive nets: keep the lowest final training loss
         if seed_fn:
             seed_fn(hyper.seed + restart)
@@ -223,7 +224,10 @@ def train(example: SequenceExample, frame: pd.DataFrame, hyper: SequenceHyper, *
                               jit_compile=jit_compile, steps_per_execution=hyper.steps_per_execution)
         outcome = fit(candidate, x, y, epochs=hyper.epochs, batch_size=hyper.batch_size,
                       validation_split=hyper.validation_split, on_epoch_end=on_epoch_end,
-                      shuffle=not example.stateful, callbacks=callbacks)
+                      shuffle=not example.stateful, callbacks=callbacks,
+                      backup_dir=f"{backup_dir}/restart_{restart}" if backup_dir else None)
+        if outcome["resumed_from_epoch"]:
+            resumed.append({"seed": hyper.seed + restart, "from_epoch": outcome["resumed_from_epoch"]})
         restarts.append({"seed": hyper.seed + restart, "final_train_loss": outcome["history"]["loss"][-1]})
         if result is None or outcome["history"]["loss"][-1] < result["history"]["loss"][-1]:
             model, result = candidate, outcome  # the test split never chooses
@@ -236,6 +240,8 @@ def train(example: SequenceExample, frame: pd.DataFrame, hyper: SequenceHyper, *
     }
     if len(restarts) > 1:
         info["restarts"] = restarts
+    if resumed:
+        info["resumed"] = resumed
     return TrainedModel(model=model, history=result["history"], info=info)
 
 

@@ -216,11 +216,6 @@ def report_markdown(example: Card, trained: TrainedModel, metrics: Mapping[str, 
                                        ["training seconds", trained.info["seconds"]],
                                        ["device", trained.info.get("device", {}).get("gpus") or "cpu"]])),
     ]
-    if "resumed" in trained.info:
-        sections.append(("Resumed", "This training was killed and resumed from its last completed epoch "
-                                    "(the weights and epoch saved after every epoch): " + ", ".join(
-                                        f"seed {r['seed']} from epoch {r['from_epoch']}" for r in trained.info["resumed"])
-                         + "."))
     if "restarts" in trained.info:
         sections.append(("Restarts", "Trained from several seeds; kept the lowest final training loss "
                                       "(the test split plays no part in the choice).\n\n" + markdown_table(

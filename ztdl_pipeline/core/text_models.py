@@ -119,8 +119,8 @@ def targets(example, y: np.ndarray, n_classes: int) -> np.ndarray:
     return y.astype(np.float32).reshape(-1, 1)
 
 
-def train(example, table, hyper, *, strategy=None, jit_compile="auto", seed_fn=None, on_epoch_end=None
-          ) -> TrainedModel:
+def train(example, table, hyper, *, strategy=None, jit_compile="auto", seed_fn=None, on_epoch_end=None,
+          backup_dir=None) -> TrainedModel:
     """Fit as the book does: Keras' validation_split holds out the last rows of the train split."""
     import contextlib
 
@@ -137,19 +137,25 @@ def train(example, table, hyper, *, strategy=None, jit_compile="auto", seed_fn=N
         seed_fn(hyper.seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build(example, attrs, hyper, jit_compile)
-    callbacks = [_EpochCallback(on_epoch_end, hyper.epochs)] if on_epoch_end else []
+    from ztdl_pipeline.core.training import Resume
+
+    resume = Resume(backup_dir)  # a killed fit resumes from its last completed epoch
+    callbacks = [*resume.callbacks, *([_EpochCallback(on_epoch_end, hyper.epochs)] if on_epoch_end else [])]
     start = time.perf_counter()
     history = model.fit(batches(x, y, hyper.batch_size, True, hyper.seed), epochs=hyper.epochs,
                         validation_data=validation, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
+    ran, merged = len(history.epoch), resume.history(history.history)
+    resume.close()
     info = {"example": example.name, "title": example.title, "source": example.source, "hyper": asdict(hyper),
             "train_rows": int(len(y)), "validation_rows": 0 if validation is None else int(
                 T.labels(table, "train").shape[0] - len(y)),
             "trainable_params": trainable_params(model), "total_params": int(model.count_params()),
             "seconds": round(seconds, 3),
-            "samples_per_second": round(len(y) * hyper.epochs / seconds, 1) if seconds > 0 else None}
-    return TrainedModel(model=model, history={k: [float(v) for v in vs] for k, vs in history.history.items()},
-                        info=info)
+            "samples_per_second": round(len(y) * ran / seconds, 1) if seconds > 0 and ran else None}
+    if resume.done:
+        info["resumed"] = [{"seed": hyper.seed, "from_epoch": resume.done}]
+    return TrainedModel(model=model, history=merged, info=info)
 
 
 def predict(model: keras.Model, x) -> np.ndarray:

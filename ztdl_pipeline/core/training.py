@@ -60,18 +60,31 @@ def completed_epochs(backup_dir: str | Path) -> int:
     return int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
 
 
-def _resumable(backup_dir: str | Path) -> tuple[list[keras.callbacks.Callback], int, dict[str, list[float]]]:
-    """(callbacks, epochs already done, their history) for a fit that resumes from `backup_dir`."""
-    folder = Path(backup_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    done, earlier = completed_epochs(folder), {}
-    saved = folder / "history.json"
-    if done and saved.is_file():
-        record = json.loads(saved.read_text())
-        earlier = {k: v[:done] for k, v in record["history"].items()}
-    callbacks = [keras.callbacks.BackupAndRestore(str(folder), delete_checkpoint=True),
-                 _HistoryBackup(saved, earlier)]
-    return callbacks, done, earlier
+class Resume:
+    """What makes any model.fit resumable: pass `callbacks` to the fit, then `history(fit_history)` gives the
+    whole history (the epochs before a kill included) and `close()` empties the folder. Without a folder it
+    does nothing, so every fit can use it."""
+
+    def __init__(self, backup_dir: str | Path | None):
+        self.folder = Path(backup_dir) if backup_dir else None
+        self.done, self._earlier, self.callbacks = 0, {}, []
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.done = completed_epochs(self.folder)
+        saved = self.folder / "history.json"
+        if self.done and saved.is_file():
+            record = json.loads(saved.read_text())
+            self._earlier = {k: v[:self.done] for k, v in record["history"].items()}
+        self.callbacks = [keras.callbacks.BackupAndRestore(str(self.folder), delete_checkpoint=True),
+                          _HistoryBackup(saved, self._earlier)]
+
+    def history(self, latest: dict[str, list]) -> dict[str, list[float]]:
+        return {k: [*self._earlier.get(k, []), *map(float, values)] for k, values in latest.items()}
+
+    def close(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer, loss: str,
@@ -88,19 +101,18 @@ def fit(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_
 
     With `backup_dir`, a fit killed after epoch k continues from epoch k+1 the next time, and the history
     returned covers every epoch; the folder is emptied when the fit completes."""
-    resume, done, earlier = _resumable(backup_dir) if backup_dir else ([], 0, {})
-    callbacks = [*resume, *callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
+    resume = Resume(backup_dir)
+    callbacks = [*resume.callbacks, *callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
     start = time.perf_counter()
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                         shuffle=shuffle, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
     trained_rows = len(x) * (1 - validation_split)
     ran = len(history.epoch)  # fewer than asked when resumed, or when a callback (early stopping) ends training
-    merged = {k: [*earlier.get(k, []), *map(float, values)] for k, values in history.history.items()}
-    if backup_dir:
-        shutil.rmtree(backup_dir, ignore_errors=True)
+    merged = resume.history(history.history)
+    resume.close()
     return {
-        "history": merged, "seconds": round(seconds, 3), "resumed_from_epoch": done,
+        "history": merged, "seconds": round(seconds, 3), "resumed_from_epoch": resume.done,
         "samples_per_second": round(trained_rows * ran / seconds, 1) if seconds > 0 and ran else None,
     }
 

@@ -220,18 +220,23 @@ def table_problems(table: pa.Table) -> list[str]:
 
 
 def _fit(model: keras.Model, data, *, epochs: int, steps: int | None, images: int, validation=None,
-         on_epoch_end: Callable | None = None) -> dict[str, Any]:
-    callbacks = [_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else []
+         on_epoch_end: Callable | None = None, backup_dir=None) -> dict[str, Any]:
+    from ztdl_pipeline.core.training import Resume
+
+    resume = Resume(backup_dir)  # a killed fit resumes from its last completed epoch
+    callbacks = [*resume.callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
     start = time.perf_counter()
     history = model.fit(data, epochs=epochs, steps_per_epoch=steps, validation_data=validation, verbose=0,
                         callbacks=callbacks)
     seconds = time.perf_counter() - start
-    return {"history": {k: [float(v) for v in values] for k, values in history.history.items()},
-            "seconds": round(seconds, 3),
-            "samples_per_second": round(images * epochs / seconds, 1) if seconds > 0 else None}
+    ran, merged = len(history.epoch), resume.history(history.history)
+    resume.close()
+    return {"history": merged, "seconds": round(seconds, 3), "resumed_from_epoch": resume.done,
+            "samples_per_second": round(images * ran / seconds, 1) if seconds > 0 and ran else None}
 
 
-def train_head(table: pa.Table, hyper, *, jit_compile="auto", on_epoch_end=None) -> tuple[keras.Model, dict]:
+def train_head(table: pa.Table, hyper, *, jit_compile="auto", on_epoch_end=None, backup_dir=None
+               ) -> tuple[keras.Model, dict]:
     """The small network on bottleneck vectors, as the book: fit(X_train, y_train_cat, epochs=20,
     batch_size=32, validation_data=(X_test, y_test_cat))."""
     import tensorflow as tf
@@ -246,13 +251,13 @@ def train_head(table: pa.Table, hyper, *, jit_compile="auto", on_epoch_end=None)
         len(x), seed=hyper.seed).batch(hyper.batch_size).prefetch(tf.data.AUTOTUNE)
     validation = (x_test, keras.utils.to_categorical(y_test, n_classes)) if len(x_test) else None
     result = _fit(head, train, epochs=hyper.epochs, steps=None, images=len(x), validation=validation,
-                  on_epoch_end=on_epoch_end)
+                  on_epoch_end=on_epoch_end, backup_dir=backup_dir)
     return head, result
 
 
 def train_on_images(model: keras.Model, table: pa.Table, hyper, *, size: int, steps_per_epoch: int,
                     optimizer: keras.optimizers.Optimizer, method: str = "bilinear", jit_compile="auto",
-                    on_epoch_end=None) -> dict[str, Any]:
+                    on_epoch_end=None, backup_dir=None) -> dict[str, Any]:
     """fit_generator(train_generator, steps_per_epoch, epochs) with tf.data over the picture files."""
     files, labels = split_files(table, "train")
     n_classes = len(table_attrs(table)["classes"])
@@ -261,7 +266,7 @@ def train_on_images(model: keras.Model, table: pa.Table, hyper, *, size: int, st
     data = image_dataset(files, size, batch_size=hyper.batch_size, labels=labels, n_classes=n_classes,
                          method=method, shuffle=True, repeat=True, seed=hyper.seed)
     return _fit(model, data, epochs=hyper.epochs, steps=steps_per_epoch,
-                images=steps_per_epoch * hyper.batch_size, on_epoch_end=on_epoch_end)
+                images=steps_per_epoch * hyper.batch_size, on_epoch_end=on_epoch_end, backup_dir=backup_dir)
 
 
 def trained_info(kind: str, example, hyper, model: keras.Model, table: pa.Table, result: Mapping,
@@ -272,7 +277,9 @@ def trained_info(kind: str, example, hyper, model: keras.Model, table: pa.Table,
             "total_params": int(model.count_params()), "classes": attrs["classes"],
             "image_size": attrs["image_size"], "resize": attrs["resize"], "weights": attrs["weights"],
             "train_rows": int(attrs["splits"].get("train", 0)),
-            **{k: result[k] for k in ("seconds", "samples_per_second")}, **extra}
+            **{k: result[k] for k in ("seconds", "samples_per_second")}, **extra,
+            **({"resumed": [{"seed": hyper.seed, "from_epoch": result["resumed_from_epoch"]}]}
+               if result.get("resumed_from_epoch") else {})}
 
 
 def make_trained(model, history, info) -> TrainedModel:

@@ -87,7 +87,7 @@ def train_head(features: pa.Table, example, hyper, xception: Xception, run: Run,
     if run.seed_fn:
         run.seed_fn(hyper.seed)
     head, result = T.train_head(features, hyper, jit_compile=run.jit_compile,
-                                on_epoch_end=_epoch_log(run, hyper.epochs))
+                                on_epoch_end=_epoch_log(run, hyper.epochs), backup_dir=run.backup_dir)
     base, attrs = base_for(xception, features, run)
     model = T.classifier(T.pixel_features(base, attrs["image_size"]), head, f"{name}_xception_classifier")
     info = T.trained_info("head", example, hyper, head, features, result,
@@ -118,7 +118,7 @@ def train_image_model(features: pa.Table, start, example, hyper, xception: Xcept
     optimizer = make_optimizer(hyper.optimizer, hyper.learning_rate, hyper.momentum)
     result = T.train_on_images(model, features, hyper, size=attrs["image_size"], steps_per_epoch=steps_per_epoch,
                                optimizer=optimizer, method=attrs["resize"], jit_compile=run.jit_compile,
-                               on_epoch_end=_epoch_log(run, hyper.epochs))
+                               on_epoch_end=_epoch_log(run, hyper.epochs), backup_dir=run.backup_dir)
     info = T.trained_info(kind, example, hyper, model, features, result, {"device": run.device, "details": details})
     return T.make_trained(model, result["history"], info), {
         **{f"final_{k}": float(v[-1]) for k, v in result["history"].items()}, "epochs": hyper.epochs,

@@ -194,17 +194,23 @@ class _EpochTimer(keras.callbacks.Callback):
 
 
 def fit_dataset(model: keras.Model, train, *, epochs: int, images_per_epoch: int, steps_per_epoch: int = 0,
-                validation=None, on_epoch_end=None) -> dict[str, Any]:
-    """model.fit on a tf.data pipeline; history, wall time, per-epoch seconds and images per second."""
-    timer = _EpochTimer()
-    callbacks = [timer] + ([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])
+                validation=None, on_epoch_end=None, backup_dir=None) -> dict[str, Any]:
+    """model.fit on a tf.data pipeline; history, wall time, per-epoch seconds and images per second. With
+    `backup_dir`, a killed fit resumes from its last completed epoch (core/training.Resume)."""
+    from ztdl_pipeline.core.training import Resume
+
+    timer, resume = _EpochTimer(), Resume(backup_dir)
+    callbacks = [*resume.callbacks, timer] + ([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])
     start = time.perf_counter()
     history = model.fit(train, epochs=epochs, steps_per_epoch=steps_per_epoch or None,
                         validation_data=validation, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - start
-    return {"history": {k: [float(v) for v in values] for k, values in history.history.items()},
-            "seconds": round(seconds, 3), "epoch_seconds": timer.seconds,
-            "samples_per_second": round(images_per_epoch * epochs / seconds, 1) if seconds > 0 else None}
+    ran = len(history.epoch)
+    merged = resume.history(history.history)
+    resume.close()
+    return {"history": merged, "seconds": round(seconds, 3), "epoch_seconds": timer.seconds,
+            "resumed_from_epoch": resume.done,
+            "samples_per_second": round(images_per_epoch * ran / seconds, 1) if seconds > 0 and ran else None}
 
 
 def n_outputs(example: Card, attrs: Mapping[str, Any]) -> int | None:
@@ -224,7 +230,7 @@ def train_images(table, hyper: VisionHyper) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train(example: Card, table, hyper: VisionHyper, *, strategy=None, jit_compile="auto",
-          seed_fn: Callable[[int], None] | None = None, on_epoch_end=None) -> TrainedModel:
+          seed_fn: Callable[[int], None] | None = None, on_epoch_end=None, backup_dir=None) -> TrainedModel:
     """Train the example's model on its features table (a pyarrow Table of images) as the book does."""
     attrs = I.table_attrs(table)
     x, y = train_images(table, hyper)
@@ -245,13 +251,15 @@ def train(example: Card, table, hyper: VisionHyper, *, strategy=None, jit_compil
     per_epoch = hyper.steps_per_epoch * hyper.batch_size if hyper.steps_per_epoch else len(x)
     result = fit_dataset(model, batches, epochs=hyper.epochs, images_per_epoch=per_epoch,
                          steps_per_epoch=hyper.steps_per_epoch, validation=held_out,
-                         on_epoch_end=on_epoch_end)
+                         on_epoch_end=on_epoch_end, backup_dir=backup_dir)
     info = {"example": example.name, "title": example.title, "source": example.source, "hyper": asdict(hyper),
             "train_rows": len(x), "validation_rows": len(validation[0]) if validation else 0,
             "trainable_params": trainable_params(model), "total_params": int(model.count_params()),
             "image_shape": attrs["image_shape"], "classes": attrs["classes"],
             "replicas": getattr(strategy, "num_replicas_in_sync", 1),
             **{k: result[k] for k in ("seconds", "samples_per_second", "epoch_seconds")}}
+    if result["resumed_from_epoch"]:
+        info["resumed"] = [{"seed": hyper.seed, "from_epoch": result["resumed_from_epoch"]}]
     return TrainedModel(model=model, history=result["history"], info=info)
 
 

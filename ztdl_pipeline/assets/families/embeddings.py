@@ -15,6 +15,7 @@ def _core():
 
 
 class ReutersFamily(Family):
+    resumable = True  # its core train takes backup_dir: a killed training resumes
     features_type = pa.Table
     hyper_type = ReutersHyper
     metadata_splits = ("train", "test")

@@ -13,6 +13,7 @@ def _core():
 
 
 class TextFamily(Family):
+    resumable = True  # its core train takes backup_dir: a killed training resumes
     features_type = pa.Table
 
     def train(self, card, features, hyper, **kwargs):

@@ -11,6 +11,7 @@ from ztdl_pipeline.core.sequence_specs import SequenceHyper
 
 
 class SeriesFamily(Family):
+    resumable = True  # its core train takes backup_dir: a killed training resumes
     features_type = pa.Table
     hyper_type = SequenceHyper
     metadata_splits = ("train", "test", "naive_test", "test_stateless")

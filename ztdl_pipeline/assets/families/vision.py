@@ -16,6 +16,7 @@ def _core():
 
 
 class VisionFamily(Family):
+    resumable = True  # its core train takes backup_dir: a killed training resumes
     features_type = pa.Table
     hyper_type = VisionHyper
 

@@ -12,7 +12,7 @@ from ztdl_pipeline.assets.base import asset_in, explicit_config, key, settings_m
 from ztdl_pipeline.assets.chain import card_assets
 from ztdl_pipeline.assets.config import resolve_training, training_config
 from ztdl_pipeline.assets.families.embeddings import REUTERS
-from ztdl_pipeline.assets.models import epoch_logger, model_data_version
+from ztdl_pipeline.assets.models import epoch_logger, model_data_version, resume_folder, resumed_metadata
 from ztdl_pipeline.catalog import embeddings as catalog
 from ztdl_pipeline.resources.compute import TensorFlowCompute
 from ztdl_pipeline.resources.storage import Storage
@@ -36,19 +36,22 @@ def frozen_model_asset(short: str) -> dg.AssetsDefinition:
         hyper, settings = resolve_training(config, card, storage.run_profile(), REUTERS.hyper_type,
                                            explicit_config(context))
         context.log.info(f"training {card.name}: {hyper} on {device}")
+        inputs = [key("features", card.dataset), key("features", f"reuters_{short}")]
+        version = model_data_version(context, inputs, hyper, device)
         trained = train_frozen(card, features, matrix, hyper, short, strategy=compute.strategy(),
                                jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
-                               on_epoch_end=epoch_logger(context, hyper.epochs))
+                               on_epoch_end=epoch_logger(context, hyper.epochs),
+                               backup_dir=resume_folder(context, storage, card.name, version))
         trained.info["device"] = device
-        inputs = [key("features", card.dataset), key("features", f"reuters_{short}")]
-        return dg.Output(trained, data_version=dg.DataVersion(model_data_version(context, inputs, hyper, device)),
+        return dg.Output(trained, data_version=dg.DataVersion(version),
                          metadata={**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
                                    "epochs": hyper.epochs, "profile": hyper.profile,
                                    "training_seconds": trained.info["seconds"],
                                    "trainable_params": trained.info["trainable_params"], "embedding": short,
                                    "embedding rows found": float(trained.info["rows_found"]),
                                    "hyper_parameters": json.dumps(trained.info["hyper"]),
-                                   **settings_metadata(context, settings)})
+                                   **settings_metadata(context, settings),
+                                   **resumed_metadata(context, card.name, trained)})
 
     return _model
 

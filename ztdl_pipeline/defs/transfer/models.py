@@ -10,11 +10,11 @@ raw/<dataset> (an input these models do not have: their features carry the pictu
 import dagster as dg
 import pyarrow as pa
 
-from ztdl_pipeline.assets.base import asset_in, key, settings_metadata, versioned_asset
+from ztdl_pipeline.assets.base import asset_in, explicit_config, key, settings_metadata, versioned_asset
 from ztdl_pipeline.assets.config import resolve_training, training_config
 from ztdl_pipeline.assets.exports import publish_gated_export
 from ztdl_pipeline.assets.families.transfer import TRANSFER
-from ztdl_pipeline.assets.models import model_data_version
+from ztdl_pipeline.assets.models import model_data_version, resume_folder, resumed_metadata
 from ztdl_pipeline.assets.reports import export_gate_check, report_asset
 from ztdl_pipeline.catalog import transfer as catalog
 from ztdl_pipeline.core.image_specs import TransferCard
@@ -30,13 +30,16 @@ def _train(context, config, card: TransferCard, compute: TensorFlowCompute, pret
            storage: Storage, features: pa.Table, start) -> dg.Output:
     from ztdl_pipeline.core import transfer_experiments as X
 
-    hyper, settings = resolve_training(config, card, storage.run_profile(), TRANSFER.hyper_type)
+    hyper, settings = resolve_training(config, card, storage.run_profile(), TRANSFER.hyper_type,
+                                       explicit_config(context))
     run = run_of(context, compute, settings.profile)
-    trained, summary = X.train(card, features, start, hyper, settings.values, pretrained.xception, run)
     inputs = [key("features", card.dataset)] + ([key("models", card.start)] if card.start else [])
     version = model_data_version(context, inputs, hyper, run.device)
+    run.backup_dir = resume_folder(context, storage, card.name, version)
+    trained, summary = X.train(card, features, start, hyper, settings.values, pretrained.xception, run)
     return dg.Output(trained, data_version=dg.DataVersion(version),
-                     metadata={**summary, **settings_metadata(context, settings)})
+                     metadata={**summary, **settings_metadata(context, settings),
+                               **resumed_metadata(context, card.name, trained)})
 
 
 def model_asset(card: TransferCard) -> dg.AssetsDefinition:
