@@ -2,9 +2,7 @@
 
 The window tables hold raw (unscaled) values. A forecaster's first layer applies the train-fitted
 scaling (a fixed Rescaling), so the model trains on the book's scaled values; the export adds the
-inverse on the output, so a consumer sends a raw window and reads the forecast in original units.
-
-Stateful recurrent models train as the book does: a fixed batch size, no shuffling, states reset at
+inverse on the output, so a consumer sends a raw window and reads the forecast in original units. Stateful recurrent models train as the book does: a fixed batch size, no shuffling, states reset at
 the start of every epoch. A stateful model fed one step at a time from a zero state computes exactly
 what the same weights compute, stateless, over the whole sequence at once; evaluation uses that
 (one call instead of one per step), and the export serves a stateless copy over a window of recent steps.
@@ -238,10 +236,7 @@ def train(example: SequenceExample, frame: pd.DataFrame, hyper: SequenceHyper, *
         "input_shape": list(input_shape(data)), "stateful": example.stateful,
         "train_period": [str(rows[TIME].iloc[0]), str(rows[TIME].iloc[-1])] if TIME in rows else None,
     }
-    if len(restarts) > 1:
-        info["restarts"] = restarts
-    if resumed:
-        info["resumed"] = resumed
+    info.update({"restarts": restarts} if len(restarts) > 1 else {}, **({"resumed": resumed} if resumed else {}))
     return TrainedModel(model=model, history=result["history"], info=info)
 
 

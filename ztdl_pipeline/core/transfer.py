@@ -5,9 +5,8 @@ Every model here takes raw uint8 pixels ("image", size×size×3): Xception's `pr
 is a Rescaling layer inside the model, so the same graph serves training, bottleneck extraction and export.
 Pictures reach the models through tf.data (read file -> decode -> resize -> batch -> prefetch), never one
 by one in Python. Bottleneck vectors are stored as a parquet table with a fixed-size list<float32>[2048]
-column. Image search lives in core/image_search.py.
-
-Keras/TensorFlow are imported at module level: import this module lazily (inside asset bodies).
+column. Image search lives in core/image_search.py. Keras/TensorFlow are imported at module level: import
+this module lazily (inside asset bodies).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from ztdl_pipeline.core.export import agreement
 from ztdl_pipeline.core.imagenet import weights_banner
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs
-from ztdl_pipeline.core.training import TrainedModel, _EpochCallback
+from ztdl_pipeline.core.training import Resume, TrainedModel, _EpochCallback
 
 VECTOR = "bottleneck"
 # ch11's ImageDataGenerator: rotation 15°, shifts 0.2, zoom 0.2, horizontal flip, fill 'nearest'. Its
@@ -221,8 +220,6 @@ def table_problems(table: pa.Table) -> list[str]:
 
 def _fit(model: keras.Model, data, *, epochs: int, steps: int | None, images: int, validation=None,
          on_epoch_end: Callable | None = None, backup_dir=None) -> dict[str, Any]:
-    from ztdl_pipeline.core.training import Resume
-
     resume = Resume(backup_dir)  # a killed fit resumes from its last completed epoch
     callbacks = [*resume.callbacks, *([_EpochCallback(on_epoch_end, epochs)] if on_epoch_end else [])]
     start = time.perf_counter()
