@@ -20,7 +20,9 @@ FORBIDDEN = {
     "catalog": ("ztdl_pipeline.resources", "ztdl_pipeline.assets", "ztdl_pipeline.defs", "ztdl_pipeline.definitions",
                 "dagster", "keras", "tensorflow"),
     "resources": ("ztdl_pipeline.assets", "ztdl_pipeline.defs", "ztdl_pipeline.definitions"),
-    "assets": ("ztdl_pipeline.defs", "ztdl_pipeline.definitions"),
+    # the wiring takes every path from a resource (Storage, DatasetSource), never from the environment
+    "assets": ("ztdl_pipeline.defs", "ztdl_pipeline.definitions", "ztdl_pipeline.settings"),
+    "defs": ("ztdl_pipeline.definitions", "ztdl_pipeline.settings"),
     "serving": ("ztdl_pipeline.resources", "ztdl_pipeline.assets", "ztdl_pipeline.defs", "ztdl_pipeline.catalog",
                 "ztdl_pipeline.definitions", "dagster"),
 }
