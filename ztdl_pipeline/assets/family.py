@@ -7,6 +7,7 @@ This base class is the tabular family; another domain (vision, text, ...) subcla
 
 
 import pandas as pd
+import pyarrow as pa
 
 from ztdl_pipeline.core import versioning
 from ztdl_pipeline.core.specs import Hyper
@@ -86,3 +87,42 @@ class Family:
 
 
 TABULAR = Family()
+
+
+class CoreFamily(Family):
+    """A family whose features are pyarrow Tables and whose steps are the same-named functions of one core
+    module (`core_module`, imported when a step runs: it pulls in Keras): train, evaluate, report_images,
+    report_markdown, signature, verify_export, describe_outputs. Its fits take a backup folder (resumable)."""
+
+    core_module: str = ""
+    features_type: type = pa.Table
+    resumable = True
+
+    def core(self):
+        import importlib
+
+        return importlib.import_module(self.core_module)
+
+    def train(self, card, features, hyper, **kwargs):
+        return self.core().train(card, features, hyper, **kwargs)
+
+    def evaluate(self, card, trained, features) -> dict:
+        return self.core().evaluate(card, trained, features)
+
+    def report_images(self, card, trained, features, metrics: dict) -> dict[str, bytes]:
+        return self.core().report_images(card, trained, features, metrics)
+
+    def report_markdown(self, card, trained, metrics: dict, images: dict, threshold: float, embed: bool) -> str:
+        return self.core().report_markdown(card, trained, metrics, images, threshold, embed)
+
+    def view(self, card, features):
+        return features
+
+    def serving(self, card, trained, data) -> tuple:
+        return trained.model, self.core().signature(data)
+
+    def verify(self, path, card, trained, data, raw, signature: dict) -> float:
+        return self.core().verify_export(path, trained, data)
+
+    def outputs(self, data) -> dict:
+        return self.core().describe_outputs(data)
