@@ -29,8 +29,6 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +39,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bench.serving_latency import free_port  # noqa: E402  (the same server start-up and stop)
+from bench.serving_latency import stop as stop_server  # noqa: E402
 from ztdl_pipeline.core import export, registry  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
@@ -105,12 +105,6 @@ def predictions(path: Path, rows: list[dict[str, float]]):
 # ------------------------------------------------------------------ server and clients
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(exports: Path, port: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
     env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1"})
@@ -131,17 +125,6 @@ def start_server(exports: Path, port: int, log: Path) -> subprocess.Popen:
             time.sleep(0.3)
     stop_server(proc)
     raise RuntimeError(f"ztdl-serve did not answer in 120 s:\n{log.read_text()[-3000:]}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 class Client:
