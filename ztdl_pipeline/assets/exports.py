@@ -3,13 +3,13 @@ check that reloads the published version with plain TensorFlow. Every family pub
 `publish_gated_export`."""
 
 
+import inspect
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from ztdl_pipeline.assets.base import asset_in, data_versions, key, versioned_asset
 from ztdl_pipeline.assets.family import TABULAR, Family, raw_name
@@ -17,25 +17,25 @@ from ztdl_pipeline.assets.reports import gate_decision
 from ztdl_pipeline.resources.storage import Storage
 
 
+def _ins(where: dict[str, tuple[str, str]]) -> dict[str, dg.AssetIn]:
+    return {name: asset_in(*at) for name, at in where.items()}
+
+
 def export_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
+    """exports/<card.name>: `family.write_export` of the trained model, verified on what the family reads
+    (`export_inputs`: raw/<dataset> unless the family takes its rows from elsewhere, e.g. the features)."""
+    extra = family.export_inputs(card)
+
     @versioned_asset(card, family.builder_ref(card), key=key("exports", card.name),
                      ins={"trained": asset_in("models", card.name), "features": asset_in("features", card.dataset),
-                          "raw": asset_in("raw", raw_name(card)), "report": asset_in("reports", card.name)},
+                          "report": asset_in("reports", card.name), **_ins(extra)},
                      group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
-                     description=f"{card.title} as a versioned SavedModel taking raw values (TF Serving layout)")
+                     description=f"{card.title} {family.export_description}")
     def _export(context: dg.AssetExecutionContext, storage: Storage, trained, features: family.features_type,
-                raw: pd.DataFrame, report: dict) -> dg.Output[dict]:
-        from ztdl_pipeline.core import export
-
+                report: dict, **inputs) -> dg.Output[dict]:
         data = family.view(card, features)
-
-        def write_and_verify(staged):
-            serving, signature = family.serving(card, trained, data)
-            export.write_savedmodel(serving, signature, staged)
-            difference = family.verify(staged, card, trained, data, raw, signature)
-            return signature, difference, {"outputs": family.outputs(data)}
-
-        return publish_gated_export(context, storage, card, report, write_and_verify)
+        return publish_gated_export(context, storage, card, report,
+                                    lambda staged: family.write_export(staged, card, trained, data, **inputs))
 
     return _export
 
@@ -101,20 +101,29 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ca
         **{k: v for k, v in extra.items() if isinstance(v, str | int | float)}})
 
 
+def _with_parameters(fn: Callable, names) -> Callable:
+    """`fn(..., **inputs)` with a parameter per name in its signature: dg.asset_check wants one for each of its
+    `additional_ins` (dg.asset passes undeclared inputs to **kwargs as they are)."""
+    signature = inspect.signature(fn)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fn.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=fixed + [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in names])
+    return fn
+
+
 def export_reload_check(card, family: Family = TABULAR) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=key("exports", card.name), name="savedmodel_matches_keras",
-                    additional_ins={"trained": asset_in("models", card.name),
-                                    "features": asset_in("features", card.dataset),
-                                    "raw": asset_in("raw", raw_name(card))},
-                    description="tf.saved_model.load of the published version, fed raw test rows, "
-                                "predicts what the trained Keras model predicts")
-    def _reload(record: dict, trained, features: family.features_type, raw: pd.DataFrame) -> dg.AssetCheckResult:
+    extra = family.export_inputs(card)
+
+    def _reload(record: dict, trained, features: family.features_type, **inputs) -> dg.AssetCheckResult:
         data = family.view(card, features)
         try:
-            difference = family.verify(record["path"], card, trained, data, raw, record["signature"])
+            difference = family.verify(record["path"], card, trained, data, record["signature"], **inputs)
         except ValueError as exc:
             return dg.AssetCheckResult(passed=False, metadata={"error": str(exc)})
-        return dg.AssetCheckResult(passed=True, metadata={"max_relative_difference": difference,
+        return dg.AssetCheckResult(passed=True, metadata={family.difference_name: difference,
                                                           "version": record["version"]})
 
-    return _reload
+    return dg.asset_check(asset=key("exports", card.name), name="savedmodel_matches_keras",
+                          additional_ins={"trained": asset_in("models", card.name),
+                                          "features": asset_in("features", card.dataset), **_ins(extra)},
+                          description=family.reload_description)(_with_parameters(_reload, extra))

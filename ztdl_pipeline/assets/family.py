@@ -2,9 +2,15 @@
 call these steps; each step imports its core module when it runs (core modules pull in Keras).
 
 This base class is the tabular family; another domain (vision, text, ...) subclasses it with its own steps and
-`features_type` (what its features asset stores).
+`features_type` (what its features asset stores). What the blocks read besides a card's features is the family's
+too: `model_inputs` and `model_resources` (e.g. the model a fine-tuning continues from, pretrained weights),
+`export_inputs` (the rows an export is verified on: raw/<dataset> unless the family says otherwise).
 """
 
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -19,10 +25,38 @@ def raw_name(card) -> str:
     return getattr(card, "raw_dataset", "") or card.dataset
 
 
+@dataclass
+class Fit:
+    """What a model asset hands its family's `fit` besides the card, its features and the hyper-parameters."""
+
+    compute: Any  # the TensorFlowCompute resource, set up (`device` describes it)
+    device: dict
+    settings: Any  # core.profile.Settings: each value and where it came from (None where a domain resolves its own)
+    log: Callable[[str], None]
+    on_epoch_end: Callable[[int, dict], None]
+    backup_dir: str | None = None  # where a resumable training keeps what it needs to resume after a kill
+    inputs: dict[str, Any] = field(default_factory=dict)  # the loaded `model_inputs`
+    resources: dict[str, Any] = field(default_factory=dict)  # the `model_resources`
+
+
 class Family:
     features_type: type = pd.DataFrame
     hyper_type: type = Hyper  # what the run config resolves into
     metadata_splits: tuple[str, ...] = ("train", "test", "all")  # metrics sections shown as report metadata
+    model_resources: tuple[str, ...] = ()  # resources a model asset needs besides `compute` and `storage`
+    export_description = "as a versioned SavedModel taking raw values (TF Serving layout)"
+    reload_description = ("tf.saved_model.load of the published version, fed raw test rows, predicts what the "
+                          "trained Keras model predicts")
+    difference_name = "max_relative_difference"  # what the reload check's metadata calls verify's number
+
+    def model_inputs(self, card) -> dict[str, tuple[str, str]]:
+        """What a card's model reads besides its features: {parameter: (layer, name)}."""
+        return {}
+
+    def export_inputs(self, card) -> dict[str, tuple[str, str]]:
+        """What a card's export and its reload check read besides the model and its features, handed to
+        `verify` by parameter name: {parameter: (layer, name)}; here the raw rows the export is fed."""
+        return {"raw": ("raw", raw_name(card))}
 
     @property
     def resumable(self) -> bool:
@@ -37,6 +71,12 @@ class Family:
 
         ref = versioning.Ref(*split(card.builder))
         return ref if versioning.has_definition(ref) else None
+
+    def fit(self, card, features, hyper, fit: Fit) -> tuple[Any, dict | None]:
+        """(the trained model, its metadata; None: the model asset's standard numbers), through `train`."""
+        backup = {"backup_dir": fit.backup_dir} if self.resumable else {}
+        return self.train(card, features, hyper, strategy=fit.compute.strategy(), jit_compile=fit.compute.jit_compile,
+                          seed_fn=fit.compute.seed_everything, on_epoch_end=fit.on_epoch_end, **backup), None
 
     def train(self, card, features, hyper, **kwargs):
         from ztdl_pipeline.core.tabular import train
@@ -74,11 +114,21 @@ class Family:
             if name in datasets.CATALOG else frozenset()
         return export.serving_model(trained.model, data.attrs, unknown_ok=nullable)
 
-    def verify(self, path, card, trained, data, raw, signature: dict) -> float:
+    def write_export(self, staged, card, trained, data, **inputs) -> tuple[dict, float, dict]:
+        """Write the SavedModel into `staged` and verify it: (input signature, max difference vs Keras, registry
+        extras); `inputs`: the loaded `export_inputs`."""
+        from ztdl_pipeline.core import export
+
+        serving, signature = self.serving(card, trained, data)
+        export.write_savedmodel(serving, signature, staged)
+        difference = self.verify(staged, card, trained, data, signature, **inputs)
+        return signature, difference, {"outputs": self.outputs(data)}
+
+    def verify(self, path, card, trained, data, signature: dict, **inputs) -> float:
         """Reload the SavedModel with plain TensorFlow, feed it raw rows, compare with the Keras model."""
         from ztdl_pipeline.core.export import verify_tabular_savedmodel
 
-        return verify_tabular_savedmodel(path, trained.model, data, raw)
+        return verify_tabular_savedmodel(path, trained.model, data, inputs["raw"])
 
     def outputs(self, data) -> dict:
         from ztdl_pipeline.core.export import describe_outputs
@@ -121,7 +171,7 @@ class CoreFamily(Family):
     def serving(self, card, trained, data) -> tuple:
         return trained.model, self.core().signature(data)
 
-    def verify(self, path, card, trained, data, raw, signature: dict) -> float:
+    def verify(self, path, card, trained, data, signature: dict, **inputs) -> float:
         return self.core().verify_export(path, trained, data)
 
     def outputs(self, data) -> dict:

@@ -21,7 +21,7 @@ from ztdl_pipeline.assets.base import (
     versioned_asset,
 )
 from ztdl_pipeline.assets.config import TrainingConfig, resolve_training, training_config
-from ztdl_pipeline.assets.family import TABULAR, Family
+from ztdl_pipeline.assets.family import TABULAR, Family, Fit
 from ztdl_pipeline.core import versioning
 from ztdl_pipeline.resources.compute import TensorFlowCompute
 from ztdl_pipeline.resources.storage import Storage
@@ -62,41 +62,54 @@ def epoch_logger(context: dg.AssetExecutionContext, epochs: int) -> Callable[[in
     return log_epoch
 
 
+def training_metadata(trained, hyper) -> dict:
+    """A trained model's standard numbers: final history values, epochs, speed, parameters, settings."""
+    metadata = {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
+                "epochs": hyper.epochs, "profile": hyper.profile, "training_seconds": trained.info["seconds"],
+                "samples_per_second": trained.info["samples_per_second"] or 0.0,
+                "trainable_params": trained.info["trainable_params"],
+                "hyper_parameters": json.dumps(trained.info["hyper"])}
+    if "cv" in trained.info:
+        metadata["cv_mean"] = trained.info["cv"]["mean"]
+        metadata["cv_std"] = trained.info["cv"]["std"]
+    return metadata
+
+
 def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[TrainingConfig] | None = None,
                 resolve: Callable | None = None) -> dg.AssetsDefinition:
-    """models/<card.name>. The run config is generated from the card unless a domain passes its own class and
-    `resolve(config, card, profile, explicit field names) -> (hyper, settings or None)`."""
+    """models/<card.name>, trained by `family.fit` on the card's features and whatever else the family reads
+    (`model_inputs`, `model_resources`). The run config is generated from the card unless a domain passes its
+    own class and `resolve(config, card, profile, explicit field names) -> (hyper, settings or None)`."""
     config_cls = config_cls or training_config(card)
     resolve = resolve or (lambda config, c, profile, explicit: resolve_training(config, c, profile,
                                                                                   family.hyper_type, explicit))
+    extra = family.model_inputs(card)  # {parameter: (layer, name)}
 
+    # resources by key (a family may need more than compute and storage, e.g. pretrained weights)
     @versioned_asset(card, config_cls, family.builder_ref(card),
-                     key=key("models", card.name), ins={"features": asset_in("features", card.dataset)},
+                     key=key("models", card.name), ins={"features": asset_in("features", card.dataset),
+                                                        **{name: asset_in(*at) for name, at in extra.items()}},
+                     required_resource_keys={"compute", "storage", *family.model_resources},
                      group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
                      description=f"{card.title} — {card.source}")
     def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
-               compute: TensorFlowCompute, storage: Storage, features: family.features_type) -> dg.Output:
+               features: family.features_type, **inputs) -> dg.Output:
+        compute: TensorFlowCompute = context.resources.compute
+        storage: Storage = context.resources.storage
         device = compute.setup()
         hyper, settings = resolve(config, card, storage.run_profile(), explicit_config(context))
-        version = model_data_version(context, [key("features", card.dataset)], hyper, device)
+        version = model_data_version(context, [key("features", card.dataset), *(key(*at) for at in extra.values())],
+                                     hyper, device)
         context.log.info(f"training {card.name}: {hyper} on {device}")
         # a killed run of this very model version resumes from its last completed epoch
-        backup = {"backup_dir": resume_folder(context, storage, card.name, version)} if family.resumable else {}
-        trained = family.train(card, features, hyper, strategy=compute.strategy(),
-                               jit_compile=compute.jit_compile, seed_fn=compute.seed_everything,
-                               on_epoch_end=epoch_logger(context, hyper.epochs), **backup)
+        backup = resume_folder(context, storage, card.name, version) if family.resumable else None
+        trained, summary = family.fit(card, features, hyper, Fit(
+            compute, device, settings, context.log.info, epoch_logger(context, hyper.epochs), backup, inputs,
+            {name: getattr(context.resources, name) for name in family.model_resources}))
         trained.info["device"] = device
-        metadata = {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
-                    "epochs": hyper.epochs, "profile": hyper.profile,
-                    "training_seconds": trained.info["seconds"],
-                    "samples_per_second": trained.info["samples_per_second"] or 0.0,
-                    "trainable_params": trained.info["trainable_params"],
-                    "hyper_parameters": json.dumps(trained.info["hyper"]),
+        metadata = {**(training_metadata(trained, hyper) if summary is None else summary),
                     **(settings_metadata(context, settings) if settings is not None else {}),
                     **resumed_metadata(context, card.name, trained)}
-        if "cv" in trained.info:
-            metadata["cv_mean"] = trained.info["cv"]["mean"]
-            metadata["cv_std"] = trained.info["cv"]["std"]
         return dg.Output(trained, data_version=dg.DataVersion(version), metadata=metadata)
 
     return _model

@@ -46,8 +46,8 @@ class SeriesFamily(Family):
     def serving(self, card, trained, data) -> tuple:
         return self._core().serving_model(trained, data)
 
-    def verify(self, path, card, trained, data, raw, signature: dict) -> float:
-        return self._core().verify_savedmodel(path, trained, data, raw, signature)
+    def verify(self, path, card, trained, data, signature: dict, **inputs) -> float:
+        return self._core().verify_savedmodel(path, trained, data, inputs["raw"], signature)
 
     def outputs(self, data) -> dict:
         return self._core().describe_outputs(data.attrs)
