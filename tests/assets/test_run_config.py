@@ -61,3 +61,33 @@ def test_the_launchpad_shows_the_books_values_as_typed_defaults():
     assert (type_name(fields["epochs"]), type_name(fields["optimizer"])) == ("IntSourceType", "StringSourceType")
     assert type_name(fields["learning_rate"]) == "Float"
     assert "fast profile: 5" in fields["epochs"].description
+
+
+def test_optional_strings_are_typed_and_unset_by_default():
+    """values_config types a None value as an optional string (a source's other copy) and a `nullable` field as its
+    value's type or null; the launchpad shows them as strings with their defaults and descriptions."""
+    import pydantic
+    import pytest
+
+    from ztdl_pipeline.assets.base import key
+    from ztdl_pipeline.assets.config import values_config
+    from ztdl_pipeline.definitions import defs
+
+    ops = defs.resolve_implicit_global_asset_job_def().run_config_schema.config_type.fields["ops"].config_type.fields
+
+    def fields(layer: str, name: str) -> dict:
+        return ops["__".join(key(layer, name).path)].config_type.fields["config"].config_type.fields
+
+    glove, bow = fields("raw", "glove_6b_50d"), fields("features", "sms_spam_bow")
+    for field in (*(glove[name] for name in ("path", "url", "sha256")), *fields("raw", "mnist").values()):
+        assert field.config_type.inner_type.key == "StringSourceType" and field.default_value is None
+        assert field.description and not field.description.startswith("book:")
+    assert (glove["member"].default_value, bow["stop_words"].default_value) == ("glove.6B.50d.txt", "english")
+
+    config = values_config("source", {"url": None, "member": "a.txt", "stop_words": "english"},
+                           nullable=("stop_words",))
+    assert config().model_dump() == {"url": None, "member": "a.txt", "stop_words": "english"}
+    assert config(url="file:///copy.zip", stop_words=None).model_dump()["stop_words"] is None
+    for wrong in ({"url": 3}, {"member": None}):
+        with pytest.raises(pydantic.ValidationError):
+            config(**wrong)

@@ -16,7 +16,7 @@ from ztdl_pipeline import settings
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.schema import sha256_file
-from ztdl_pipeline.defs.vision.sources import SourceConfig
+from ztdl_pipeline.defs.vision.sources import SourceConfig, source_of
 from ztdl_pipeline.resources.data_source import DatasetSource
 
 MNIST = datasets.get("mnist")
@@ -65,13 +65,13 @@ def test_cifar_offline_is_a_clear_data_error(cache, mirror):
 
 
 def test_source_config_points_at_another_copy_only_with_its_hash():
-    assert SourceConfig().apply(CIFAR) is CIFAR
-    copy = SourceConfig(url="file:///tmp/c.tar.gz", sha256="ab" * 32).apply(CIFAR)
+    assert source_of(SourceConfig(), CIFAR) is CIFAR
+    copy = source_of(SourceConfig(url="file:///tmp/c.tar.gz", sha256="ab" * 32), CIFAR)
     assert (copy.url, copy.accepted_sha256, copy.filename) == ("file:///tmp/c.tar.gz", ("ab" * 32,), CIFAR.filename)
-    archive = SourceConfig(sha256="cd" * 32).apply(FACES)
+    archive = source_of(SourceConfig(sha256="cd" * 32), FACES)
     assert (archive.archive_url, archive.archive_sha256) == (FACES.archive_url, "cd" * 32)
     with pytest.raises(ValueError, match="no sha256"):
-        SourceConfig(url="file:///tmp/c.tar.gz").apply(CIFAR)
+        source_of(SourceConfig(url="file:///tmp/c.tar.gz"), CIFAR)
 
 
 # ---------------------------------------------------------------- folders

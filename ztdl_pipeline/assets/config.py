@@ -66,13 +66,23 @@ def resolve_training(config: TrainingConfig, card, profile: str, hyper_type: typ
     return hyper_type(**{k: v for k, v in settings.values.items() if k in names}, profile=settings.profile), settings
 
 
-def values_config(name: str, values: dict[str, Any], doc: str = "") -> type[dg.Config]:
+def values_config(name: str, values: dict[str, Any], doc: str = "", notes: dict[str, str] | None = None,
+                  nullable: tuple[str, ...] = ()) -> type[dg.Config]:
     """A run-config class whose fields are `values`' keys, typed from and defaulting to the values (a chapter
-    experiment's or a generator's book settings)."""
+    experiment's or a generator's book settings). A value of None makes an optional string (`str | None`, unset
+    by default: e.g. the URL of another copy of a source file); a field named in `nullable` also takes null
+    besides its value's type (e.g. stop_words: 'english' or none). `notes` describe fields (default: the book's
+    value; an optional string: "unset by default")."""
 
-    def annotation(value: Any) -> Any:
-        return list[type(value[0])] if isinstance(value, list) and value else type(value)
+    def annotation(field: str, value: Any) -> Any:
+        if value is None:
+            return str | None
+        kind = list[type(value[0])] if isinstance(value, list) and value else type(value)
+        return kind | None if field in nullable else kind
 
-    fields = {field: (annotation(value), pydantic.Field(default=value, description=f"book: {value!r}"))
+    def note(field: str, value: Any) -> str:
+        return (notes or {}).get(field) or ("unset by default" if value is None else f"book: {value!r}")
+
+    fields = {field: (annotation(field, value), pydantic.Field(default=value, description=note(field, value)))
               for field, value in values.items()}
     return pydantic.create_model(f"{_camel(name)}Config", __base__=dg.Config, __doc__=doc or None, **fields)

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from ztdl_pipeline.assets.base import key, versioned_asset
+from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.resources.data_source import DatasetSource
 
@@ -21,25 +22,19 @@ REUTERS_FIX = ("download https://storage.googleapis.com/tensorflow/tf-keras-data
                "leave Reuters out with --select 'group:embeddings and not key:\"*reuters*\"'")
 
 
-class GloveSourceConfig(dg.Config):
-    """Where raw/glove_6b_50d reads GloVe from: a local glove.6B.zip or glove.6B.50d.txt (`path`), or another
-    copy of glove.6B.zip by `url` (https://, file://) with its `sha256`; unset: cache, mirror
-    (embeddings/glove.6B.zip), then Stanford's URL."""
-
-    path: str | None = None
-    url: str | None = None
-    sha256: str | None = None
-    member: str = "glove.6B.50d.txt"  # the file read inside the zip
-
-
-class ReutersSourceConfig(dg.Config):
-    """Other copies of Keras' reuters.npz (url + sha256, required: the catalog pins Keras' hash) and of
-    reuters_word_index.json (word_index_url, optional word_index_sha256)."""
-
-    url: str | None = None
-    sha256: str | None = None
-    word_index_url: str | None = None
-    word_index_sha256: str | None = None
+GloveSourceConfig = values_config(
+    "glove_source", {"path": None, "url": None, "sha256": None, "member": "glove.6B.50d.txt"},
+    "Where raw/glove_6b_50d reads GloVe from: a local glove.6B.zip or glove.6B.50d.txt (`path`), or another copy "
+    "of glove.6B.zip by `url` (https://, file://) with its `sha256`; unset: cache, mirror (embeddings/glove.6B.zip), "
+    "then Stanford's URL.",
+    {"path": "a local glove.6B.zip or glove.6B.50d.txt", "url": "another copy of glove.6B.zip (https://, file://)",
+     "sha256": "that copy's (or the local file's) sha256", "member": "the file read inside the zip"})
+ReutersSourceConfig = values_config(
+    "reuters_source", {"url": None, "sha256": None, "word_index_url": None, "word_index_sha256": None},
+    "Other copies of Keras' reuters.npz (url + sha256, required: the catalog pins Keras' hash) and of "
+    "reuters_word_index.json (word_index_url, optional word_index_sha256).",
+    {"url": "another copy of reuters.npz (https://, file://)", "sha256": "its sha256 (required with a url)",
+     "word_index_url": "another copy of reuters_word_index.json", "word_index_sha256": "its sha256 (optional)"})
 
 
 def _fetch(data_source: DatasetSource, entry, log, fix: str):
@@ -56,7 +51,7 @@ def _fetch(data_source: DatasetSource, entry, log, fix: str):
                  description="GloVe 6B 50d (glove.6B.zip from Stanford, or a local .zip / .txt given in the run "
                              "config): the verified file, one row; its sha256 is the data version. Not in the data "
                              "mirror.")
-def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfig,
+def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfig,  # type: ignore[valid-type]
                      data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
     from ztdl_pipeline.core import embedding_steps as S
 
@@ -80,7 +75,7 @@ def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfi
                  description="Keras' reuters.npz + reuters_word_index.json (canonical URLs, or copies given in the run "
                              "config), verified: one row per file; the two hashes make the data version. Not in the "
                              "data mirror.")
-def raw_reuters(context: dg.AssetExecutionContext, config: ReutersSourceConfig,
+def raw_reuters(context: dg.AssetExecutionContext, config: ReutersSourceConfig,  # type: ignore[valid-type]
                 data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
     from ztdl_pipeline.core import embedding_steps as S
 

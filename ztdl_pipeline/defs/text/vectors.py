@@ -4,23 +4,15 @@ padded id sequences. Vectorizers and vocabularies are fitted on the train split 
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
-import pydantic
 
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import text as catalog
 from ztdl_pipeline.core import text_features as F
 from ztdl_pipeline.defs.text.text import features
 
-
-def vectorizer_config(name: str, values: dict) -> type[dg.Config]:
-    """values_config, with stop_words also taking null (no stop-word list)."""
-    return pydantic.create_model(f"{name.title().replace('_', '')}Config", __base__=values_config(name, values),
-                                 stop_words=(str | None, pydantic.Field(default=values["stop_words"],
-                                                                         description=f"book: {values['stop_words']!r}")))
-
-
-SmsSpamBowConfig = vectorizer_config("sms_spam_bow", catalog.SMS_SPAM_BOW)
-MovieReviewsTfidfConfig = vectorizer_config("movie_reviews_tfidf", catalog.MOVIE_REVIEWS_TFIDF)
+# stop_words also takes null (no stop-word list)
+SmsSpamBowConfig = values_config("sms_spam_bow", catalog.SMS_SPAM_BOW, nullable=("stop_words",))
+MovieReviewsTfidfConfig = values_config("movie_reviews_tfidf", catalog.MOVIE_REVIEWS_TFIDF, nullable=("stop_words",))
 MovieReviewsVocabularyConfig = values_config("movie_reviews_vocabulary", catalog.MOVIE_REVIEWS_VOCABULARY)
 ImdbVocabularyConfig = values_config("imdb_vocabulary", catalog.IMDB_VOCABULARY)
 MovieReviewsSequencesConfig = values_config("movie_reviews_sequences", catalog.MOVIE_REVIEWS_SEQUENCES)
