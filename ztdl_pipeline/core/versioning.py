@@ -264,3 +264,13 @@ class _Fingerprint:
         kind = self.value(type(obj), follow)  # an instance, e.g. a model family: its class and state
         state = {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
         return kind + self.value(state, follow=False)
+
+
+# Parsing and walking the source is most of what code versions cost. core/source_cache keeps each module's
+# reading across processes (keyed by its source) and puts cached readers in the place of `_module`,
+# `_definition`, `_nested` and `_closure`, with the same results. The definitions above keep their text:
+# every asset's code version includes them (its decorator reaches code_version and all that it calls), so
+# editing one of them changes all 241 versions.
+from ztdl_pipeline.core import source_cache  # noqa: E402  (it reads this module's names when installed)
+
+source_cache.install(globals())
