@@ -48,12 +48,15 @@ $(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_TEMPLATE)
 		echo "$@: updated from $(INSTANCE_TEMPLATE) (previous file kept as $@.bak)"; fi
 	@cp $(INSTANCE_TEMPLATE) $@
 
-# runs whose process was killed or crashed: marked failed, their pool slots freed (ztdl_pipeline/recovery.py)
+# runs whose process was killed or crashed: marked failed, their pool slots freed (ztdl_pipeline/recovery.py);
+# history under keys from before the rename carried over to the new keys (ztdl_pipeline/migrate.py)
 sweep: install home
 	$(BIN)/python -m ztdl_pipeline.recovery
+	$(BIN)/python -m ztdl_pipeline.migrate
 
 run: install home
 	$(BIN)/python -m ztdl_pipeline.recovery
+	$(BIN)/python -m ztdl_pipeline.migrate
 	$(BIN)/dagster asset materialize -m ztdl_pipeline.definitions --select '$(SELECT)'
 
 test: install
@@ -72,6 +75,7 @@ results: install
 
 dev: install home
 	$(BIN)/python -m ztdl_pipeline.recovery
+	$(BIN)/python -m ztdl_pipeline.migrate
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 serve: install

@@ -32,7 +32,7 @@ RESULTS = REPO / "bench" / "results"
 BIN = Path(sys.executable).parent
 # what `make home` writes (no telemetry; the "gpu" pool runs one training step at a time across runs)
 DAGSTER_YAML = (REPO / "ztdl_pipeline" / "instance" / "dagster.yaml").read_text()
-BANKNOTES_STEPS = ("models__banknotes_logreg", "reports__banknotes_logreg", "exports__banknotes_logreg")
+BANKNOTES_STEPS = ("models__banknotes_logreg_model", "reports__banknotes_logreg_report", "exports__banknotes_logreg_export")
 
 PLAIN_SCRIPT = r"""
 import json, os, sys, time
@@ -113,7 +113,7 @@ def read_steps(home: Path) -> dict:
             continue
         if kind == DagsterEventType.ASSET_MATERIALIZATION:
             materialization = entry.dagster_event.event_specific_data.materialization
-            if materialization.asset_key == dg.AssetKey(["models", "banknotes_logreg"]):
+            if materialization.asset_key == dg.AssetKey(["models", "banknotes_logreg_model"]):
                 banknotes_epochs = int(materialization.metadata["epochs"].value)
             continue
         step = steps.setdefault(entry.step_key, {"step": entry.step_key, "status": "started"})
@@ -167,7 +167,7 @@ def markdown(result: dict) -> str:
         "| side | includes | seconds |", "|---|---|---:|",
         (f"| pipeline | models + reports + exports steps for banknotes_logreg ({b['epochs']} epochs; training, "
          f"evaluation, plots, report, SavedModel export and its verification) | {b['pipeline_steps_seconds']:.2f} |"),
-        f"| pipeline | models__banknotes_logreg step only | {b['pipeline_model_step_seconds']:.2f} |",
+        f"| pipeline | models__banknotes_logreg_model step only | {b['pipeline_model_step_seconds']:.2f} |",
         (f"| plain | read_csv + split + build + compile + fit ({p['epochs']} epochs) + evaluate, imports excluded "
          f"| {p['work_seconds']:.2f} |"),
         (f"| plain | pandas/sklearn/keras/TensorFlow imports + the above "
@@ -210,7 +210,7 @@ def main() -> int:
     epochs = events["banknotes_epochs"]
     print(f"timing the plain book banknotes script ({epochs} epochs) in a fresh process", flush=True)
     plain = run_plain(mirror, epochs)
-    training_steps = [s for s in steps if s["step"].startswith("models__") or s["step"] == "reports__banknotes_sweeps"]
+    training_steps = [s for s in steps if s["step"].startswith("models__") or s["step"] == "reports__banknotes_sweeps_report"]
     first_training = training_steps[0]["step"] if training_steps else None
     paid = first_training == BANKNOTES_STEPS[0]
     pipeline_steps = sum(by_name[s]["seconds"] for s in BANKNOTES_STEPS)

@@ -2,7 +2,7 @@
 
 On loopback. The real `ztdl-serve` process serves wifi_fc from a temporary exports folder that holds
 version 1. Two versions of the model come from the pipeline itself, materialized with the real CLI under the
-fast profile into a scratch storage root (run 1: `+key:"exports/wifi_fc"`; run 2: the model retrained with
+fast profile into a scratch storage root (run 1: `+key:"exports/wifi_fc_export"`; run 2: the model retrained with
 `epochs: 45`, a value neither the card nor the fast profile uses, then its report and export), unless --source points at a storage root whose
 exports/wifi_fc already has two versions. Version 2 is staged beside the served versions before the load
 starts; when half the requests have been answered it is published the way the export asset publishes it:
@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from bench.serving_latency import free_port  # noqa: E402  (the same server start-up and stop)
 from bench.serving_latency import stop as stop_server  # noqa: E402
 from ztdl_pipeline.core import export, registry  # noqa: E402
+from ztdl_pipeline.core.names import op_name, user_key  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
 BIN = Path(sys.executable).parent
@@ -65,10 +66,10 @@ def materialize_versions(work: Path) -> Path:
     (work / "dagster_home").mkdir()
     shutil.copy(REPO / "ztdl_pipeline" / "instance" / "dagster.yaml", work / "dagster_home" / "dagster.yaml")
     runs = [
-        ("version 1", ["--select", f'+key:"exports/{MODEL}"']),
+        ("version 1", ["--select", f'+key:"{user_key("exports", MODEL)}"']),
         ("version 2 (retrained for 45 epochs)",
-         ["--select", f'key:"models/{MODEL}" or key:"reports/{MODEL}" or key:"exports/{MODEL}"',
-          "--config-json", json.dumps({"ops": {f"models__{MODEL}": {"config": {"epochs": 45}}}})]),
+         ["--select", " or ".join(f'key:"{user_key(layer, MODEL)}"' for layer in ("models", "reports", "exports")),
+          "--config-json", json.dumps({"ops": {op_name("models", MODEL): {"config": {"epochs": 45}}}})]),
     ]
     for what, args in runs:
         print(f"materializing {what} of {MODEL} (fast profile) ...", flush=True)
@@ -78,7 +79,7 @@ def materialize_versions(work: Path) -> Path:
             sys.exit(f"materializing {what} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
     published = export.existing_versions(root / "fast" / "exports" / MODEL)
     if published != [1, 2]:
-        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if f"exports/{MODEL}" in line]
+        lines = [line for line in (proc.stdout + proc.stderr).splitlines() if user_key("exports", MODEL) in line]
         sys.exit(f"the two runs published versions {published} of {MODEL}, not [1, 2]:\n" + "\n".join(lines[-5:]))
     return root / "fast"
 

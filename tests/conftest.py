@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ztdl_pipeline.core.names import split_key, user_key
+
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -97,7 +99,7 @@ def assert_every_gate_passed_and_exported(result, root: Path, names) -> None:
 
 def gate_refusals(result) -> dict[str, list[str]]:
     """{example: reasons} of the export gates that failed in a run."""
-    return {e.asset_key.path[-1]: json.loads(e.metadata["reasons"].value)
+    return {split_key(e.asset_key.path)[1]: json.loads(e.metadata["reasons"].value)
             for e in result.get_asset_check_evaluations() if e.check_name == "export_gate" and not e.passed}
 
 
@@ -107,7 +109,7 @@ def assert_only_baseline_refusals(result, allowed) -> dict[str, list[str]]:
     refused = gate_refusals(result)
     failed = {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()
               if not e.passed}
-    assert failed == {(f"reports/{name}", "export_gate") for name in refused}, failed
+    assert failed == {(user_key("reports", name), "export_gate") for name in refused}, failed
     assert set(refused) <= set(allowed), set(refused) - set(allowed)
     for name, reasons in refused.items():
         assert any("no better than the baseline" in r for r in reasons), (name, reasons)

@@ -22,17 +22,16 @@ from ztdl_pipeline.core.results import Row, headline_row, other_numbers, render
 def examples() -> list[tuple[str, Any]]:
     """(group, card) of every example that has a model, report and gated export, domain by domain in the
     catalogue's order (read from the code location, so a new card appears here with no edit)."""
-    import dagster as dg
-
     from ztdl_pipeline import catalog
+    from ztdl_pipeline.assets.base import key
     from ztdl_pipeline.assets.reports import FAMILIES
     from ztdl_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
     by_group: dict[str, list[tuple[str, Any]]] = {domain: [] for domain in catalog.DOMAINS}
     for name, (card, _) in FAMILIES.items():
-        if graph.has(dg.AssetKey(["exports", name])):
-            group = graph.get(dg.AssetKey(["reports", name])).group_name
+        if graph.has(key("exports", name)):
+            group = graph.get(key("reports", name)).group_name
             by_group.setdefault(group, []).append((group, card))
     return [item for items in by_group.values() for item in items]
 

@@ -18,7 +18,7 @@ from ztdl_pipeline.definitions import resources
 from ztdl_pipeline.resources.io import read_parquet
 
 IRIS = datasets.get("iris")
-RAW_KEY, FEATURES_KEY = dg.AssetKey(["raw", "iris"]), dg.AssetKey(["features", "iris"])
+RAW_KEY, FEATURES_KEY = dg.AssetKey(["raw", "iris_raw"]), dg.AssetKey(["features", "iris_features"])
 FEATURES = features_asset(next(spec for spec in tabular.FEATURES if spec.dataset == "iris"), "tabular")
 
 
@@ -67,7 +67,7 @@ def _materialize(entry: datasets.DatasetFile) -> dg.ExecuteInProcessResult:
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     """The raw step's failure, with the chain of causes (Dagster wraps the user error)."""
     failures = result.get_step_failure_events()
-    assert [event.step_key for event in failures] == ["raw__iris"]
+    assert [event.step_key for event in failures] == ["raw__iris_raw"]
     error, parts = failures[0].step_failure_data.error, []
     while error is not None:
         parts.append(error.message)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.unit.test_embeddings import WORDS, analogy_vectors
 from ztdl_pipeline.core import embeddings as E
+from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.core.text import build_vocabulary
 from ztdl_pipeline.resources.io import read_parquet, write_parquet
 
@@ -78,15 +79,15 @@ def embeddings_run(tmp_path_factory, mirror):
     npz, index = write_reuters_files(base)
     reuters = {"num_words": 60, "maxlen": 40, "train_rows": 240, "test_rows": 80}  # book: 20000, 100
     config = {"ops": {
-        "raw__glove_6b_50d": {"config": {"path": str(base / "glove.6B.zip")}},
-        "raw__reuters": {"config": {"url": npz.as_uri(), "sha256": _sha256(npz), "word_index_url": index.as_uri()}},
-        "features__reuters": {"config": reuters}, "features__reuters_vocabulary": {"config": reuters},
-        "reports__embeddings_glove": {"config": {"n_viz": 30, "n_plot": 50}},
+        "raw__glove_6b_50d_raw": {"config": {"path": str(base / "glove.6B.zip")}},
+        "raw__reuters_raw": {"config": {"url": npz.as_uri(), "sha256": _sha256(npz), "word_index_url": index.as_uri()}},
+        "features__reuters_features": {"config": reuters}, "features__reuters_vocabulary_features": {"config": reuters},
+        "reports__embeddings_glove_report": {"config": {"n_viz": 30, "n_plot": 50}},
         # the book's 300-d embedding is slower, same code; 2 fast epochs only learn the majority topic, which
         # the gate rightly refuses to export, so the tests train long enough to learn the topic words
-        "models__reuters_lstm_random": {"config": {"embedding_dim": 16, "epochs": 12, "batch_size": 16}},
-        "models__reuters_lstm_glove": {"config": {"epochs": 12, "batch_size": 16}},
-        "models__reuters_lstm_word2vec": {"config": {"epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_random_model": {"config": {"embedding_dim": 16, "epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_glove_model": {"config": {"epochs": 12, "batch_size": 16}},
+        "models__reuters_lstm_word2vec_model": {"config": {"epochs": 12, "batch_size": 16}},
     }}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
@@ -109,10 +110,10 @@ def test_run_succeeds_and_every_check_passes(embeddings_run):
     evaluations = result.get_asset_check_evaluations()
     assert all(e.passed for e in evaluations)
     ran = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
-    matrices = [f"features/{v}_{e}" for v in ("movie_reviews", "imdb", "reuters") for e in ("word2vec", "glove")]
+    matrices = [user_key("features", f"{v}_{e}") for v in ("movie_reviews", "imdb", "reuters") for e in ("word2vec", "glove")]
     expected = {(m, c) for m in matrices for c in ("schema_and_nulls", "row_counts", "aligned_to_vocabulary")}
-    expected |= {(f"features/{t}", c) for t in ("reuters", "reuters_vocabulary") for c in ("schema_and_nulls", "row_counts")}
-    expected |= {(f"{layer}/reuters_lstm_{kind}", check) for kind in ("random", "word2vec", "glove")
+    expected |= {(user_key("features", t), c) for t in ("reuters", "reuters_vocabulary") for c in ("schema_and_nulls", "row_counts")}
+    expected |= {(user_key(layer, f"reuters_lstm_{kind}"), check) for kind in ("random", "word2vec", "glove")
                  for layer, check in (("reports", "export_gate"), ("exports", "savedmodel_matches_keras"))}
     assert ran == expected
 
@@ -124,7 +125,7 @@ def test_glove_is_read_and_kept_as_keyed_vectors(embeddings_run):
     assert record["reader"] == "pandas"  # the default; gensim's own reader is compared with it in the unit tests
     kv = E.load_keyed_vectors(record["path"])
     assert kv.index_to_key == extra["glove_words"]
-    version = instance.get_latest_data_version_record(dg.AssetKey(["raw", "glove_6b_50d"]))
+    version = instance.get_latest_data_version_record(dg.AssetKey(["raw", "glove_6b_50d_raw"]))
     assert version.asset_event.tags["dagster/data_version"] == _sha256(extra["base"] / "glove.6B.zip")
 
 
@@ -194,7 +195,7 @@ def test_glove_without_configuration_fails_with_instructions(tmp_path, mirror, m
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.to_string()
     assert "glove.6B.zip" in message and "not in the data mirror" in message
-    assert "raw__glove_6b_50d" in message and "path" in message
+    assert "raw__glove_6b_50d_raw" in message and "path" in message
 
 
 @pytest.mark.book
@@ -204,7 +205,7 @@ def test_mirror_word2vec_at_book_settings(tmp_path, mirror):
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
     root = tmp_path / "data"
-    selection = dg.AssetSelection.assets(dg.AssetKey(["reports", "embeddings_word2vec"])).upstream()
+    selection = dg.AssetSelection.assets(dg.AssetKey(["reports", "embeddings_word2vec_report"])).upstream()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
         patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
@@ -235,8 +236,8 @@ def test_plain_group_selection_on_the_mirror_still_gives_word2vec(tmp_path, mirr
     result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=offline, instance=dg.DagsterInstance.ephemeral(),
                             selection=dg.AssetSelection.groups("embeddings"), raise_on_error=False)
     failed = sorted(e.step_key for e in result.all_events if e.is_step_failure)
-    assert failed == ["raw__glove_6b_50d", "raw__reuters"]
+    assert failed == ["raw__glove_6b_50d_raw", "raw__reuters_raw"]
     done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert done == {"models/word2vec_reviews", "features/movie_reviews_word2vec", "features/imdb_word2vec",
-                    "reports/embeddings_word2vec"}
+    assert done == {"models/word2vec_reviews_model", "features/movie_reviews_word2vec_features", "features/imdb_word2vec_features",
+                    "reports/embeddings_word2vec_report"}
     assert _metrics(root, "reports", "embeddings_word2vec")["king_man_woman"]["top"] is not None

@@ -8,7 +8,7 @@ import dagster as dg
 
 from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-IRIS = dg.AssetSelection.assets(["exports", "iris_softmax"]).upstream()
+IRIS = dg.AssetSelection.assets(["exports", "iris_softmax_export"]).upstream()
 
 
 def _run(instance, run_config=None, selection=IRIS):
@@ -27,17 +27,17 @@ def test_failing_gate_blocks_export_and_keeps_current_version(data_env):
     assert _registry(data_env)["current"] == 1
 
     # a learning rate this small leaves the model at chance level: below the gate's floor
-    crippled = {"ops": {"models__iris_softmax": {"config": {"learning_rate": 1e-7, "epochs": 1}}}}
+    crippled = {"ops": {"models__iris_softmax_model": {"config": {"learning_rate": 1e-7, "epochs": 1}}}}
     second = _run(instance, crippled)
     gate = [e for e in second.get_asset_check_evaluations() if e.check_name == "export_gate"]
     assert len(gate) == 1 and not gate[0].passed
     assert "below the threshold" in gate[0].metadata["reasons"].value
-    assert not second.asset_materializations_for_node("exports__iris_softmax")
+    assert not second.asset_materializations_for_node("exports__iris_softmax_export")
     assert _registry(data_env)["current"] == 1
     assert not (data_env / "exports" / "iris_softmax" / "2").exists()
 
     # asking for the export alone re-applies the same gate instead of bypassing it
-    alone = _run(instance, selection=dg.AssetSelection.assets(["exports", "iris_softmax"]))
+    alone = _run(instance, selection=dg.AssetSelection.assets(["exports", "iris_softmax_export"]))
     assert not alone.success
     failure = next(e for e in alone.all_events if e.event_type_value == "STEP_FAILURE")
     assert "not exported" in failure.event_specific_data.error.message
@@ -46,7 +46,7 @@ def test_failing_gate_blocks_export_and_keeps_current_version(data_env):
 
 def test_a_better_model_adds_a_version_and_never_overwrites_and_a_rerun_adds_none(data_env):
     instance = dg.DagsterInstance.ephemeral()
-    weak = {"ops": {"models__iris_softmax": {"config": {"epochs": 8}}}}
+    weak = {"ops": {"models__iris_softmax_model": {"config": {"epochs": 8}}}}
     assert _run(instance, weak).success
     first_pb = (data_env / "exports" / "iris_softmax" / "1" / "saved_model.pb").read_bytes()
     assert _run(instance).success  # the book's settings: another model, at least as good

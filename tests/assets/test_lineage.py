@@ -26,8 +26,8 @@ from ztdl_pipeline.assets.raw import raw_file_asset
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-RAW_IRIS, RAW_BANKNOTES = dg.AssetKey(["raw", "iris"]), dg.AssetKey(["raw", "banknotes"])
-FEATURES_IRIS, FEATURES_BANKNOTES = dg.AssetKey(["features", "iris"]), dg.AssetKey(["features", "banknotes"])
+RAW_IRIS, RAW_BANKNOTES = dg.AssetKey(["raw", "iris_raw"]), dg.AssetKey(["raw", "banknotes_raw"])
+FEATURES_IRIS, FEATURES_BANKNOTES = dg.AssetKey(["features", "iris_features"]), dg.AssetKey(["features", "banknotes_features"])
 SELECTED = [RAW_IRIS, RAW_BANKNOTES, FEATURES_IRIS, FEATURES_BANKNOTES]
 
 
@@ -88,7 +88,7 @@ def test_raw_data_version_is_file_sha256(lineage, mirror, data_env):
     resolver = _resolver(instance, _defs(ALL_ASSETS))
     for key in SELECTED:
         assert resolver.get_status(key) == StaleStatus.FRESH, key
-    assert resolver.get_status(dg.AssetKey(["features", "wines"])) == StaleStatus.MISSING
+    assert resolver.get_status(dg.AssetKey(["features", "wines_features"])) == StaleStatus.MISSING
 
 
 def test_same_bytes_keep_data_version_and_freshness(lineage):
@@ -125,7 +125,7 @@ def test_changed_bytes_make_only_features_iris_stale(lineage, mirror, tmp_path, 
     assert sum(a.key == RAW_IRIS for a in assets) == 1
     monkeypatch.setenv("ZTDL_DATA_MIRROR", str(changed_mirror))
 
-    _materialize(instance, assets, [RAW_IRIS])  # only raw/iris: the cached old copy no longer matches
+    _materialize(instance, assets, [RAW_IRIS])  # only raw/iris_raw: the cached old copy no longer matches
     raw = _latest(instance, RAW_IRIS).asset_materialization
     assert raw.tags[DATA_VERSION_TAG] == new_sha == raw.metadata["sha256"].value
     assert raw.metadata["fetched_from"].value == "mirror"

@@ -10,6 +10,9 @@ import textwrap
 import dagster as dg
 import pytest
 
+from ztdl_pipeline.assets.base import key
+from ztdl_pipeline.core.names import op_name, user_key
+
 BUILDER = '''
 import keras
 
@@ -56,17 +59,17 @@ def test_a_new_card_and_builder_materialize_to_a_gated_export(data_env, new_card
 
     added = chain_definitions(new_card, "tabular", TABULAR)
     keys = {key.to_user_string() for asset in added.assets for key in asset.keys}
-    assert keys == {"models/iris_tiny", "reports/iris_tiny", "exports/iris_tiny"}
-    export = dg.AssetKey(["exports", "iris_tiny"])
+    assert keys == {user_key(layer, "iris_tiny") for layer in ("models", "reports", "exports")}
+    export = key("exports", "iris_tiny")
     result = dg.materialize([*ALL_ASSETS, *added.assets, *ALL_CHECKS, *added.asset_checks], resources=resources(),
                             selection=dg.AssetSelection.assets(export).upstream(), raise_on_error=False)
     assert result.success
     checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
-    assert checks[("reports/iris_tiny", "export_gate")] and checks[("exports/iris_tiny", "savedmodel_matches_keras")]
+    assert checks[(user_key("reports", "iris_tiny"), "export_gate")] and checks[(user_key("exports", "iris_tiny"), "savedmodel_matches_keras")]
 
     metrics = json.loads((data_env / "reports" / "iris_tiny" / "metrics.json").read_text())
     assert metrics["gate"]["threshold"] == 0.6 and metrics["test"]["accuracy"] >= 0.6
-    model = result.asset_materializations_for_node("models__iris_tiny")[0].metadata
+    model = result.asset_materializations_for_node(op_name("models", "iris_tiny"))[0].metadata
     assert model["epochs"].value == 40  # the card's fast override
     registry = json.loads((data_env / "exports" / "iris_tiny" / "registry.json").read_text())
     assert (data_env / "exports" / "iris_tiny" / "1" / "saved_model.pb").is_file()

@@ -17,10 +17,11 @@ import pytest
 from dagster._core.definitions.data_version import DATA_VERSION_TAG, StaleCauseCategory, StaleStatus
 
 from tests.assets.test_lineage import _defs, _resolver
+from ztdl_pipeline.assets.base import key
 from ztdl_pipeline.core.provenance import COMMIT_TAG, PROFILE_TAG, git_commit
 from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-MODEL, REPORT, EXPORT = (dg.AssetKey([layer, "banknotes_logreg"]) for layer in ("models", "reports", "exports"))
+MODEL, REPORT, EXPORT = (key(layer, "banknotes_logreg") for layer in ("models", "reports", "exports"))
 CHAIN = dg.AssetSelection.assets(EXPORT).upstream()
 
 
@@ -41,7 +42,7 @@ def _registry(root: Path) -> dict:
 
 
 def _lr(value: float) -> dict:
-    return {"ops": {"models__banknotes_logreg": {"config": {"learning_rate": value}}}}
+    return {"ops": {"models__banknotes_logreg_model": {"config": {"learning_rate": value}}}}
 
 
 @pytest.fixture
@@ -73,9 +74,9 @@ def test_retrain_marks_report_and_export_unsynced_and_reruns_publish_nothing_new
     model_v2 = _version(instance, MODEL)
     assert model_v2 != model_v1
     resolver = _resolver(instance, _defs(ALL_ASSETS))
-    for key in (REPORT, EXPORT):
-        assert resolver.get_status(key) == StaleStatus.STALE, key
-        causes = resolver.get_stale_root_causes(key)
+    for asset_key in (REPORT, EXPORT):
+        assert resolver.get_status(asset_key) == StaleStatus.STALE, asset_key
+        causes = resolver.get_stale_root_causes(asset_key)
         assert {c.key.asset_key for c in causes} == {MODEL} and all(c.category == StaleCauseCategory.DATA for c in causes)
     assert resolver.get_status(MODEL) == StaleStatus.FRESH
 
@@ -85,8 +86,8 @@ def test_retrain_marks_report_and_export_unsynced_and_reruns_publish_nothing_new
     assert resolver.get_status(REPORT) == StaleStatus.FRESH and resolver.get_status(EXPORT) == StaleStatus.FRESH
     registry = _registry(data_env)
     assert registry["current"] == 2
-    assert registry["versions"]["2"]["upstream_data_versions"]["models/banknotes_logreg"] == model_v2
-    assert registry["versions"]["1"]["upstream_data_versions"]["models/banknotes_logreg"] == model_v1
+    assert registry["versions"]["2"]["upstream_data_versions"]["models/banknotes_logreg_model"] == model_v2
+    assert registry["versions"]["1"]["upstream_data_versions"]["models/banknotes_logreg_model"] == model_v1
 
     # the same learning rate again gives the same model version as before: nothing new to publish
     _run(instance, CHAIN, _lr(0.05))

@@ -10,6 +10,8 @@ import dagster as dg
 import pytest
 
 from tests.faults import KillAfter
+from ztdl_pipeline.assets.base import key
+from ztdl_pipeline.core.names import op_name
 
 # (card, the epoch the kill comes after): small fast-profile models of three families
 CASES = [("banknotes_logreg", 3), ("digits_small_fc", 4), ("sms_two_features", 2)]
@@ -21,7 +23,7 @@ def test_a_killed_training_resumes_and_the_report_says_so(data_env, monkeypatch,
     from ztdl_pipeline.core import training
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-    model, report = dg.AssetKey(["models", name]), dg.AssetKey(["reports", name])
+    model, report = key("models", name), key("reports", name)
     instance = dg.DagsterInstance.ephemeral()
 
     def run(selection):
@@ -43,8 +45,8 @@ def test_a_killed_training_resumes_and_the_report_says_so(data_env, monkeypatch,
     monkeypatch.setattr(training.Resume, "__init__", original)
     resumed = run(dg.AssetSelection.assets(model, report))
     # both materialize (a fast smoke model may still fail its export gate, which is not this test's concern)
-    assert resumed.asset_materializations_for_node(f"reports__{name}")
-    metadata = resumed.asset_materializations_for_node(f"models__{name}")[0].metadata
+    assert resumed.asset_materializations_for_node(op_name("reports", name))
+    metadata = resumed.asset_materializations_for_node(op_name("models", name))[0].metadata
     assert metadata["resumed_from_epoch"].value == killed_after
     history = json.loads((data_env / "models" / name / "history.json").read_text())
     assert len(history["loss"]) == metadata["epochs"].value  # the epochs before the kill are in the history

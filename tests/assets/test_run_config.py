@@ -9,7 +9,7 @@ import dagster as dg
 
 from ztdl_pipeline.catalog import card
 
-MODEL = dg.AssetKey(["models", "banknotes_logreg"])
+MODEL = dg.AssetKey(["models", "banknotes_logreg_model"])
 
 
 def _train(instance, run_config=None) -> tuple[dict, str]:
@@ -20,7 +20,7 @@ def _train(instance, run_config=None) -> tuple[dict, str]:
                             selection=dg.AssetSelection.assets(MODEL), run_config=run_config or {})
     assert result.success
     log = "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
-    return result.asset_materializations_for_node("models__banknotes_logreg")[0].metadata, log
+    return result.asset_materializations_for_node("models__banknotes_logreg_model")[0].metadata, log
 
 
 def test_fast_profile_changes_are_recorded_and_an_explicit_value_wins_even_at_its_default(data_env):
@@ -39,7 +39,7 @@ def test_fast_profile_changes_are_recorded_and_an_explicit_value_wins_even_at_it
     assert f"epochs: {book.fast['epochs']} instead of the card's {book.hyper['epochs']} (fast profile)" in log
 
     # the book's own value, asked for explicitly: Dagster drops it as a default, the asset still honours it
-    asked, log = _train(instance, {"ops": {"models__banknotes_logreg": {"config": {"epochs": book.hyper["epochs"]}}}})
+    asked, log = _train(instance, {"ops": {"models__banknotes_logreg_model": {"config": {"epochs": book.hyper["epochs"]}}}})
     assert asked["epochs"].value == book.hyper["epochs"]
     assert json.loads(asked["settings_sources"].value)["epochs"] == "run config"
     assert json.loads(asked["profile_adjustments"].value) == {}
@@ -50,7 +50,7 @@ def test_the_launchpad_shows_the_books_values_as_typed_defaults():
     from ztdl_pipeline.definitions import defs
 
     job = defs.resolve_implicit_global_asset_job_def()
-    schema = job.run_config_schema.config_type.fields["ops"].config_type.fields["models__banknotes_logreg"]
+    schema = job.run_config_schema.config_type.fields["ops"].config_type.fields["models__banknotes_logreg_model"]
     fields = schema.config_type.fields["config"].config_type.fields
     book = card("banknotes_logreg")
     for name, value in book.hyper.items():

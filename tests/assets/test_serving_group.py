@@ -1,4 +1,4 @@
-"""The serving group in-process: raw/wifi_location -> features -> models/wifi_fc -> reports -> exports.
+"""The serving group in-process: raw/wifi_location_raw -> features -> models/wifi_fc_model -> reports -> exports.
 
 The fast profile checks the wiring (sparse labels, the book's network, report, gated export, registry
 entry, raw-value SavedModel); the book-settings test (`-m book`) checks the book's 0.978 test accuracy.
@@ -38,8 +38,8 @@ def serving_run(tmp_path_factory, mirror):
 def test_group_holds_the_wifi_chain_and_a_job():
     serving = [a for a in ALL_ASSETS if set(a.group_names_by_key.values()) == {"serving"}]
     keys = {key.to_user_string() for a in serving for key in a.keys}
-    assert keys == {"raw/wifi_location", "features/wifi_location", "models/wifi_fc", "reports/wifi_fc",
-                    "exports/wifi_fc"}
+    assert keys == {"raw/wifi_location_raw", "features/wifi_location_features", "models/wifi_fc_model", "reports/wifi_fc_report",
+                    "exports/wifi_fc_export"}
     assert defs.resolve_job_def("serving_job").name == "serving_job"
 
 
@@ -48,9 +48,9 @@ def test_run_succeeds_and_every_check_passes(serving_run):
     assert result.success
     evaluations = result.get_asset_check_evaluations()
     assert {(e.asset_key.to_user_string(), e.check_name) for e in evaluations} == {
-        ("features/wifi_location", "schema_and_nulls"), ("features/wifi_location", "row_counts"),
-        ("features/wifi_location", "label_balance"), ("reports/wifi_fc", "export_gate"),
-        ("exports/wifi_fc", "savedmodel_matches_keras")}
+        ("features/wifi_location_features", "schema_and_nulls"), ("features/wifi_location_features", "row_counts"),
+        ("features/wifi_location_features", "label_balance"), ("reports/wifi_fc_report", "export_gate"),
+        ("exports/wifi_fc_export", "savedmodel_matches_keras")}
     assert all(e.passed for e in evaluations)
 
 
@@ -104,7 +104,7 @@ def test_export_is_registered_and_answers_raw_rows(serving_run, mirror):
     assert registry["current"] == 1
     entry = registry["versions"]["1"]
     assert entry["run_id"] == result.run_id
-    assert entry["upstream_data_versions"]["raw/wifi_location"] == CATALOG["wifi_location"].sha256
+    assert entry["upstream_data_versions"]["raw/wifi_location_raw"] == CATALOG["wifi_location"].sha256
     assert entry["output_signature"]["output_0"]["shape"] == [-1, 4]
     raw = pd.read_csv(mirror / "wifi_location.csv")
     loaded = tf.saved_model.load(str(root / "exports" / "wifi_fc" / "1"))

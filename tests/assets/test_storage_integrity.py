@@ -8,7 +8,7 @@ import pytest
 
 from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-MODEL = dg.AssetSelection.assets(["models", "iris_softmax"])
+MODEL = dg.AssetSelection.assets(["models", "iris_softmax_model"])
 
 
 def _run(instance, selection) -> dg.ExecuteInProcessResult:
@@ -48,10 +48,10 @@ def test_damaged_features_fail_the_next_step_naming_file_asset_and_fix(stored, d
     result = _run(instance, MODEL)
     assert not result.success
     message = _failure(result)
-    assert str(features) in message and "features/iris" in message and "damaged" in message
-    assert "fix: rematerialize the asset features/iris" in message
+    assert str(features) in message and "features/iris_features" in message and "damaged" in message
+    assert "fix: rematerialize the asset features/iris_features" in message
     assert model.read_bytes() == before  # nothing trained on the damaged values, the stored model is intact
-    assert _run(instance, dg.AssetSelection.assets(["features", "iris"])).success  # the fix it names works
+    assert _run(instance, dg.AssetSelection.assets(["features", "iris_features"])).success  # the fix it names works
     assert _run(instance, MODEL).success
 
 
@@ -60,9 +60,9 @@ def test_a_damaged_model_file_fails_its_report_naming_it(stored):
     instance, root = stored
     model = root / "models" / "iris_softmax" / "model.keras"
     _flip(model, 200)
-    result = _run(instance, dg.AssetSelection.assets(["reports", "iris_softmax"]))
+    result = _run(instance, dg.AssetSelection.assets(["reports", "iris_softmax_report"]))
     message = _failure(result)
-    assert str(model) in message and "models/iris_softmax" in message and "rematerialize" in message
+    assert str(model) in message and "models/iris_softmax_model" in message and "rematerialize" in message
 
 
 def test_parquet_page_checksums_are_written(stored):

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import report_metrics
 from ztdl_pipeline.catalog import tabular
 from ztdl_pipeline.catalog.datasets import CATALOG
+from ztdl_pipeline.core.names import op_name
 
 EXAMPLES = tabular.CARDS
 RECIPES = {spec.dataset: spec.recipe for spec in tabular.FEATURES}
@@ -88,7 +89,7 @@ def test_report_files_and_book_comparison(tabular_run, example):
 def test_report_metadata_embeds_plots_for_the_ui(tabular_run):
     result, _ = tabular_run
     for example in EXAMPLES:
-        materialization = result.asset_materializations_for_node(f"reports__{example.name}")[0]
+        materialization = result.asset_materializations_for_node(op_name("reports", example.name))[0]
         report = materialization.metadata["report"].value
         assert "data:image/png;base64," in report
         assert "Ours vs the book" in report

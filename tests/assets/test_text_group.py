@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import assert_only_baseline_refusals, group_run, savedmodel_of
 from ztdl_pipeline.catalog.text import CARDS
 from ztdl_pipeline.core import text as T
+from ztdl_pipeline.core.names import op_name
 
 EXPORTED = [card.name for card in CARDS]
 
@@ -30,7 +31,7 @@ def test_every_check_passes_but_the_gates_of_models_no_better_than_the_majority_
     result, root = text_run
     refused = assert_only_baseline_refusals(result, [*EXPORTED, "names_char_lstm"])
     failures = {e.step_key for e in result.all_events if e.is_step_failure}
-    assert failures == {f"reports__{name}_export_gate" for name in refused}, failures
+    assert failures == {f"{op_name('reports', name)}_export_gate" for name in refused}, failures
     for name in EXPORTED:
         assert (root / "exports" / name / "1").is_dir() == (name not in refused), name
 

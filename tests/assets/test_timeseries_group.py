@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import assert_only_baseline_refusals, group_run, savedmodel_of
 from ztdl_pipeline.catalog.timeseries import CARDS, WINDOWS
 from ztdl_pipeline.core import timeseries as ts
+from ztdl_pipeline.core.names import op_name, user_key
 from ztdl_pipeline.resources.io import read_parquet
 
 tf = pytest.importorskip("tensorflow")
@@ -58,8 +59,8 @@ def test_every_check_passes_but_the_gates_of_models_no_better_than_the_naive_for
     exported = [e.name for e in CARDS if e.name not in refused]
     assert all((root / "exports" / name / "1" / "saved_model.pb").is_file() for name in exported)
     names = {(e.asset_key.to_user_string(), e.check_name) for e in evaluations}
-    assert ("raw/ontario_demand", "matches_masterclass_copy") in names
-    assert {f"features/{w}" for w in WINDOWS} <= {k for k, c in names if c == "no_leakage"}
+    assert ("raw/ontario_demand_raw", "matches_masterclass_copy") in names
+    assert {user_key("features", w) for w in WINDOWS} <= {k for k, c in names if c == "no_leakage"}
     assert len([c for _, c in names if c == "export_gate"]) == len(CARDS)
 
 
@@ -97,7 +98,7 @@ def test_models_train_with_the_cards_fast_values_and_record_each_change(series_r
     """The generated run config holds the card's book values; the fast profile applies the card's `fast` values
     (a sub-sample of windows, fewer epochs, one seed), and the model's metadata records each change."""
     result, root = series_run
-    ui = result.asset_materializations_for_node(f"models__{example.name}")[0].metadata
+    ui = result.asset_materializations_for_node(op_name("models", example.name))[0].metadata
     adjustments = json.loads(ui["profile_adjustments"].value)
     changed = {k: v for k, v in example.fast.items() if v != example.hyper[k]}
     assert changed and adjustments == {k: {"card": example.hyper[k], "used": v, "by": "fast profile"}
@@ -127,7 +128,7 @@ def test_reports_compare_with_the_book_and_the_naive_forecast(series_run, exampl
         for split in ("test", "naive_test"):
             assert {"r2", "mse", "mae"} <= set(metrics[split]) and metrics[split]["n"] == metrics["test"]["n"]
         assert "naive: repeat last value (test)" in markdown
-    ui = result.asset_materializations_for_node(f"reports__{example.name}")[0].metadata
+    ui = result.asset_materializations_for_node(op_name("reports", example.name))[0].metadata
     assert "data:image/png;base64," in ui["report"].value
     assert "test_r2" in ui or "test_accuracy" in ui
 
@@ -192,7 +193,7 @@ def test_book_settings_ontario_fc_lag1_reaches_the_books_r2(tmp_path, mirror, mo
     monkeypatch.setenv("ZTDL_DATA_DIR", str(root))
     monkeypatch.setenv("ZTDL_DATA_MIRROR", str(mirror))
     monkeypatch.setenv("ZTDL_PROFILE", "book")
-    selection = dg.AssetSelection.assets(dg.AssetKey(["exports", "ontario_fc_lag1"])).upstream()
+    selection = dg.AssetSelection.assets(dg.AssetKey(["exports", "ontario_fc_lag1_export"])).upstream()
     result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=dg.DagsterInstance.ephemeral(),
                             selection=selection, raise_on_error=False)
     assert result.success

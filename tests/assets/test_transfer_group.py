@@ -1,6 +1,6 @@
 """The transfer group materialized once in-process (fast profile: random Xception weights at 71×71, 24 + 12 of the
-mirror's male/female photos), on its own (the vision group's raw/male_female is not materialized); the sports
-assets, which need network, are left out here (tests/unit/test_downloads.py runs raw/sports_images against a local server)."""
+mirror's male/female photos), on its own (the vision group's raw/male_female_raw is not materialized); the sports
+assets, which need network, are left out here (tests/unit/test_downloads.py runs raw/sports_images_raw against a local server)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import assert_only_baseline_refusals, write_keras_weights_file
 from ztdl_pipeline.catalog.transfer import CARDS
+from ztdl_pipeline.core.names import op_name, user_key
 from ztdl_pipeline.resources.pretrained import WEIGHT_FILES, PretrainedModels
 
 NAMES = [card.name for card in CARDS if card.raw_dataset == "male_female"]
@@ -24,7 +25,7 @@ def transfer_run(tmp_path_factory, mirror):
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
     root = tmp_path_factory.mktemp("transfer") / "data"
-    # raw/male_female (vision group) is not selected: the group reads the folder through the data source
+    # raw/male_female_raw (vision group) is not selected: the group reads the folder through the data source
     selection = dg.AssetSelection.groups("transfer") - dg.AssetSelection.key_substring("sports")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
@@ -61,15 +62,15 @@ def test_every_check_passes_but_the_gates_of_models_no_better_than_chance(transf
     result, root = transfer_run
     refused = assert_only_baseline_refusals(result, NAMES)
     failures = {e.step_key for e in result.all_events if e.is_step_failure}
-    assert failures == {f"reports__{name}_export_gate" for name in refused}, failures
+    assert failures == {f"{op_name('reports', name)}_export_gate" for name in refused}, failures
     for name in NAMES:
         assert (root / "exports" / name / "1").is_dir() == (name not in refused), name
     evaluations = result.get_asset_check_evaluations()
-    expected = [("features/male_female_bottlenecks", check) for check in ("label_balance", "row_counts",
+    expected = [("features/male_female_bottlenecks_features", check) for check in ("label_balance", "row_counts",
                                                                          "schema_and_nulls")]
     for name in NAMES:  # head, end-to-end and fine-tuned: each gated, and exported where the gate passed
         if name not in refused:
-            expected += [(f"exports/{name}", "savedmodel_matches_keras"), (f"reports/{name}", "export_gate")]
+            expected += [(user_key("exports", name), "savedmodel_matches_keras"), (user_key("reports", name), "export_gate")]
     assert sorted((e.asset_key.to_user_string(), e.check_name) for e in evaluations if e.passed) == sorted(expected)
 
 
@@ -87,7 +88,7 @@ def test_bottleneck_parquet(transfer_run):
     assert table.column("split").to_pylist() == ["train"] * 24 + ["test"] * 12
     assert np.bincount(table.column("label").to_numpy()).tolist() == [18, 18]
     assert all("/raw/male_female/" in f for f in table.column("file").to_pylist())
-    meta = _metadata(result, "features/male_female_bottlenecks")
+    meta = _metadata(result, "features/male_female_bottlenecks_features")
     assert meta["images_per_second"].value > 0 and "RANDOM" in meta["weights"].value
 
 
@@ -103,7 +104,7 @@ def test_models_reports_and_random_weights_banner(transfer_run):
     assert training["details"]["frozen_base_layers"] == 126 and training["hyper"]["optimizer"] == "sgd"
     end_to_end = json.loads((root / "models" / "male_female_transfer_end_to_end" / "training.json").read_text())
     assert training["trainable_params"] > end_to_end["trainable_params"] > 256 * 2048  # top blocks unfrozen
-    assert _metadata(result, "models/male_female_bottleneck_head")["head_params"].value == 2048 * 16 + 16 + 34
+    assert _metadata(result, "models/male_female_bottleneck_head_model")["head_params"].value == 2048 * 16 + 16 + 34
 
 
 def test_image_search_report_matches_the_stored_index(transfer_run):
@@ -151,9 +152,9 @@ def test_export_serves_raw_bytes(transfer_run, mirror, name, tmp_path):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
-HEAD_CHAIN = ["features/male_female_bottlenecks", "models/male_female_bottleneck_head",
-              "reports/male_female_bottleneck_head", "exports/male_female_bottleneck_head",
-              "reports/male_female_image_search"]
+HEAD_CHAIN = ["features/male_female_bottlenecks_features", "models/male_female_bottleneck_head_model",
+              "reports/male_female_bottleneck_head_report", "exports/male_female_bottleneck_head_export",
+              "reports/male_female_image_search_report"]
 
 
 def _materialize_chain(root, mirror, profile: str, pretrained: PretrainedModels):
@@ -197,22 +198,22 @@ def test_book_profile_without_weights_fails_clearly_and_writes_nothing(tmp_path,
     result = _materialize_chain(root, mirror, "book", PretrainedModels(allow_download=False))
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
-    assert failure.step_key == "features__male_female_bottlenecks"
+    assert failure.step_key == "features__male_female_bottlenecks_features"
     message = str(failure.event_specific_data.error)
     assert "Xception ImageNet weights" in message and "notop_weights_path" in message and "ZTDL_PROFILE=fast" in message
     assert not (root / "features" / "male_female_bottlenecks.parquet").exists()
 
 
 def test_sports_branch_from_downloaded_pictures(tmp_path, mirror):
-    """The book's own set, end to end: raw/sports_images downloads sports.csv's pictures (from a local server
+    """The book's own set, end to end: raw/sports_images_raw downloads sports.csv's pictures (from a local server
     standing in for the canonical host), then its bottlenecks, the head classifier, its export and the image
     search run on the 3 classes (fast profile: random weights at 71×71)."""
     from tests.unit.test_downloads import Server
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
     root = tmp_path / "data"
-    chain = ["raw/sports_images", "features/sports_bottlenecks", "models/sports_bottleneck_head",
-             "reports/sports_bottleneck_head", "exports/sports_bottleneck_head", "reports/sports_image_search"]
+    chain = ["raw/sports_images_raw", "features/sports_bottlenecks_features", "models/sports_bottleneck_head_model",
+             "reports/sports_bottleneck_head_report", "exports/sports_bottleneck_head_export", "reports/sports_image_search_report"]
     with Server() as server, pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
         patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
@@ -221,7 +222,7 @@ def test_sports_branch_from_downloaded_pictures(tmp_path, mirror):
         result = dg.materialize(
             [*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=dg.DagsterInstance.ephemeral(),
             selection=dg.AssetSelection.assets(*[dg.AssetKey(k.split("/")) for k in chain]),
-            run_config={"ops": {"raw__sports_images": {"config": {"url_prefix": server.url, "per_class": 4}}}},
+            run_config={"ops": {"raw__sports_images_raw": {"config": {"url_prefix": server.url, "per_class": 4}}}},
             raise_on_error=False)
     refused = assert_only_baseline_refusals(result, ["sports_bottleneck_head"])
     root = root / "fast"  # the fast profile's storage root

@@ -1,5 +1,5 @@
 """The vision group materialized once in-process (fast profile, sub-samples) on the real mirror data; CIFAR-10,
-which the mirror lacks, from a generated archive in CIFAR's own format that raw/cifar10's config points at.
+which the mirror lacks, from a generated archive in CIFAR's own format that raw/cifar10_raw's config points at.
 A book-settings run of the MNIST CNN is marked `book`."""
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import pytest
 
 from tests.conftest import assert_only_baseline_refusals, report_metrics, savedmodel_of
 from tests.unit.test_images import write_cifar_archive
+from ztdl_pipeline.assets.base import key
 from ztdl_pipeline.catalog.vision import CARDS, IMAGE_FEATURES
 from ztdl_pipeline.core import images as I
+from ztdl_pipeline.core.names import op_name
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MIRROR_MNIST_SHA256 = "06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64"
@@ -29,7 +31,7 @@ def vision_run(tmp_path_factory, mirror):
     base = tmp_path_factory.mktemp("vision")
     root = base / "data"
     archive = write_cifar_archive(base / "cifar-10-python.tar.gz")
-    config = {"ops": {"raw__cifar10": {"config": {"url": (base / "cifar-10-python.tar.gz").as_uri(),
+    config = {"ops": {"raw__cifar10_raw": {"config": {"url": (base / "cifar-10-python.tar.gz").as_uri(),
                                                    "sha256": archive["sha256"]}}}}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZTDL_DATA_DIR", str(root))
@@ -45,7 +47,7 @@ def test_every_check_passes_but_the_gates_of_models_no_better_than_the_majority_
     result, root, _, _ = vision_run
     refused = assert_only_baseline_refusals(result, [card.name for card in CARDS])
     failures = {e.step_key for e in result.all_events if e.is_step_failure}
-    assert failures == {f"reports__{name}_export_gate" for name in refused}, failures
+    assert failures == {f"{op_name('reports', name)}_export_gate" for name in refused}, failures
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == 3 * len(IMAGE_FEATURES) + 2 * len(CARDS) - len(refused)  # no reload check unexported
 
@@ -54,7 +56,7 @@ def test_raw_data_versions_are_the_verified_bytes(vision_run):
     _, _, instance, archive = vision_run
 
     def version(name):
-        record = instance.get_latest_data_version_record(dg.AssetKey(["raw", name]))
+        record = instance.get_latest_data_version_record(key("raw", name))
         return record.asset_event.tags["dagster/data_version"]
 
     assert version("mnist") == MIRROR_MNIST_SHA256
@@ -146,22 +148,22 @@ def test_chapter_reports(vision_run):
 
 
 def test_offline_cifar_fails_clearly_and_the_rest_runs(data_env, tmp_path):
-    """Without its run config and without network, raw/cifar10 fails with a DataError; the selection that
+    """Without its run config and without network, raw/cifar10_raw fails with a DataError; the selection that
     leaves CIFAR out (as `make run SELECT=...` can) needs nothing it lacks."""
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
     from ztdl_pipeline.resources import DatasetSource
 
     offline = {**resources(), "data_source": DatasetSource(allow_download=False)}
     result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=offline, instance=dg.DagsterInstance.ephemeral(),
-                            selection='key:"raw/cifar10" or key:"raw/generator" or key:"raw/digits"',
+                            selection='key:"raw/cifar10_raw" or key:"raw/generator_raw" or key:"raw/digits_raw"',
                             raise_on_error=False)
     def messages(error):  # the step error and the errors that caused it
         return error.message + (messages(error.cause) if error.cause else "")
 
     failures = {e.step_key: messages(e.event_specific_data.error) for e in result.all_events if e.is_step_failure}
-    assert list(failures) == ["raw__cifar10"]
-    assert "keras_datasets/cifar-10-python.tar.gz: not in the cache" in failures["raw__cifar10"]
-    assert "ZTDL_DATA_MIRROR" in failures["raw__cifar10"]
+    assert list(failures) == ["raw__cifar10_raw"]
+    assert "keras_datasets/cifar-10-python.tar.gz: not in the cache" in failures["raw__cifar10_raw"]
+    assert "ZTDL_DATA_MIRROR" in failures["raw__cifar10_raw"]
 
 
 @pytest.mark.book
@@ -174,7 +176,7 @@ def test_book_settings_mnist_cnn_reaches_098(tmp_path, mirror, monkeypatch):
     monkeypatch.setenv("ZTDL_DATA_MIRROR", str(mirror))
     monkeypatch.setenv("ZTDL_PROFILE", "book")
     result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(),
-                            instance=dg.DagsterInstance.ephemeral(), selection='+key:"exports/mnist_cnn"',
+                            instance=dg.DagsterInstance.ephemeral(), selection='+key:"exports/mnist_cnn_export"',
                             raise_on_error=False)
     assert result.success
     metrics = report_metrics(tmp_path / "data", "mnist_cnn")

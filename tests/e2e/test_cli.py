@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ztdl_pipeline.core.names import user_key
+
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: dagster, dagster-webserver
-EXPORT = 'key:"exports/iris_softmax"'
-IRIS_CHAIN = ["raw/iris", "features/iris", "models/iris_softmax", "reports/iris_softmax", "exports/iris_softmax"]
+EXPORT = 'key:"exports/iris_softmax_export"'
+IRIS_CHAIN = ["raw/iris_raw", "features/iris_features", "models/iris_softmax_model", "reports/iris_softmax_report", "exports/iris_softmax_export"]
 
 
 def _cli_env(home: Path, data: Path, mirror: Path) -> dict[str, str]:
@@ -57,7 +59,7 @@ def cli_env(tmp_path_factory, mirror) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def first_export(cli_env) -> dict:
-    """`+key:"exports/iris_softmax"` materialized once; what was on disk right after, for later comparison."""
+    """`+key:"exports/iris_softmax_export"` materialized once; what was on disk right after, for later comparison."""
     proc = _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", f"+{EXPORT}")
     data = Path(cli_env["ZTDL_DATA_DIR"]) / "fast"  # the fast profile's storage root
     model_dir = data / "exports" / "iris_softmax"
@@ -105,8 +107,8 @@ def test_materialize_export_with_upstream_writes_servable_savedmodel(first_expor
 def test_registry_records_upstream_data_versions(first_export, mirror):
     entry = first_export["registry"]["versions"]["1"]
     versions = entry["upstream_data_versions"]
-    assert set(versions) == {"raw/iris", "features/iris", "models/iris_softmax"}
-    assert versions["raw/iris"] == _sha256(mirror / "iris.csv")  # raw data version = the file's sha256
+    assert set(versions) == {"raw/iris_raw", "features/iris_features", "models/iris_softmax_model"}
+    assert versions["raw/iris_raw"] == _sha256(mirror / "iris.csv")  # raw data version = the file's sha256
     assert all(versions.values()), versions
 
 
@@ -117,7 +119,7 @@ def test_launch_without_module_reads_pyproject(tmp_path, mirror):
     such as `dagster dev` and `dagster definitions validate` read [tool.dagster], checked below.)
     """
     env = _cli_env(tmp_path / "dagster_home", tmp_path / "data", mirror)
-    proc = subprocess.run([str(BIN / "dg"), "launch", "--assets", 'key:"raw/iris"'], cwd=REPO, env=env,
+    proc = subprocess.run([str(BIN / "dg"), "launch", "--assets", 'key:"raw/iris_raw"'], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "RUN_SUCCESS" in proc.stdout + proc.stderr
@@ -135,9 +137,9 @@ def test_same_model_publishes_nothing_and_a_retrained_one_becomes_version_2(firs
     assert "unchanged, version 1" in proc.stdout + proc.stderr
     assert sorted(p.name for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()) == ["1"]
     # the model retrained with other settings (iris reaches the same accuracy either way), then the export
-    config = {"ops": {"models__iris_softmax": {"config": {"learning_rate": 0.05}}}}
+    config = {"ops": {"models__iris_softmax_model": {"config": {"learning_rate": 0.05}}}}
     _dagster(cli_env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select",
-             'key:"models/iris_softmax" or key:"reports/iris_softmax" or ' + EXPORT, "--config-json", json.dumps(config))
+             'key:"models/iris_softmax_model" or key:"reports/iris_softmax_report" or ' + EXPORT, "--config-json", json.dumps(config))
     assert sorted(p.name for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()) == ["1", "2"]
     assert (model_dir / "2" / "saved_model.pb").is_file()
     v1 = model_dir / "1"
@@ -149,7 +151,7 @@ def test_same_model_publishes_nothing_and_a_retrained_one_becomes_version_2(firs
     assert registry["versions"]["1"] == first_export["registry"]["versions"]["1"]
     assert registry["versions"]["2"]["path"] == str(model_dir / "2")
     assert registry["versions"]["2"]["run_id"] != registry["versions"]["1"]["run_id"]
-    models = {v: registry["versions"][v]["upstream_data_versions"]["models/iris_softmax"] for v in ("1", "2")}
+    models = {v: registry["versions"][v]["upstream_data_versions"]["models/iris_softmax_model"] for v in ("1", "2")}
     assert models["1"] != models["2"]
     assert not list(model_dir.glob(".staging-*")), "a staging folder was left behind"
 
@@ -162,9 +164,9 @@ def test_asset_list_and_validate(cli_env):
     proc = _dagster(cli_env, "asset", "list", "-m", "ztdl_pipeline.definitions", "--select", "group:tabular")
     listed = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
     assert set(IRIS_CHAIN) <= listed
-    expected = ({f"raw/{n}" for n in datasets} | {f"features/{f.dataset}" for f in tabular.FEATURES}
-                | {f"{layer}/{e.name}" for e in tabular.CARDS for layer in ("models", "reports", "exports")}
-                | {"reports/banknotes_sweeps"})
+    expected = ({user_key("raw", n) for n in datasets} | {user_key("features", f.dataset) for f in tabular.FEATURES}
+                | {user_key(layer, e.name) for e in tabular.CARDS for layer in ("models", "reports", "exports")}
+                | {"reports/banknotes_sweeps_report"})
     assert listed == expected
 
     proc = _dagster(cli_env, "asset", "list", "-m", "ztdl_pipeline.definitions", "--select", 'key:"raw/*"')
@@ -172,7 +174,7 @@ def test_asset_list_and_validate(cli_env):
     from ztdl_pipeline.definitions import defs
 
     every_raw = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "raw"}
-    assert {f"raw/{n}" for n in datasets} <= raw
+    assert {user_key("raw", n) for n in datasets} <= raw
     assert raw == every_raw
 
     # no -m: the code location comes from [tool.dagster] in pyproject.toml, under its configured name
@@ -187,7 +189,7 @@ def test_cli_materializes_a_text_classifier_that_takes_raw_strings(tmp_path, mir
     import tensorflow as tf
 
     env = _cli_env(tmp_path / "home", tmp_path / "data", mirror)
-    _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", '+key:"exports/sms_bow"')
+    _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select", '+key:"exports/sms_bow_export"')
     model_dir = tmp_path / "data" / "fast" / "exports" / "sms_bow"
     registry = json.loads((model_dir / "registry.json").read_text())
     assert registry["current"] == 1 and registry["versions"]["1"]["signature"]["text"]["dtype"] == "string"
@@ -212,6 +214,6 @@ def test_cli_takes_xception_weights_from_run_config(tmp_path, mirror):
     env["KERAS_HOME"] = str(tmp_path / "no-keras-home")
     config = {"resources": {"pretrained": {"config": {"notop_weights_path": str(weights), "verify_md5": False}}}}
     _dagster(env, "asset", "materialize", "-m", "ztdl_pipeline.definitions", "--select",
-             'key:"features/male_female_bottlenecks"', "--config-json", json.dumps(config))
+             'key:"features/male_female_bottlenecks_features"', "--config-json", json.dumps(config))
     attrs = table_attrs(pq.read_table(tmp_path / "data" / "fast" / "features" / "male_female_bottlenecks.parquet"))
     assert attrs["weights"]["weights"] == "imagenet" and attrs["weights"]["path"] == str(weights)

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.fault]
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-MODEL = "models/banknotes_logreg"  # a cheap training asset in the gpu pool
+MODEL = "models/banknotes_logreg_model"  # a cheap training asset in the gpu pool
 STEP = MODEL.replace("/", "__")
 POOL = "gpu"
 # many epochs so that the kill lands inside training however slow the machine is (killed long before the end)
@@ -138,5 +138,5 @@ def test_killed_training_run_is_failed_and_frees_the_gpu_slot(tmp_path, mirror):
         output = (tmp_path / "second.log").read_text()
         assert second.returncode == 0 and "RUN_SUCCESS" in output, output[-4000:]
         assert "blocked by limit" not in output
-        assert (tmp_path / "data" / "fast" / MODEL / "model.keras").is_file()
+        assert (tmp_path / "data" / "fast" / "models" / "banknotes_logreg" / "model.keras").is_file()
         assert _claimed(instance) == []

@@ -1,6 +1,6 @@
 """The real web server: `dagster-webserver -w workspace.yaml` in its own session, queried over GraphQL.
 
-The iris chain up to reports/iris_softmax is materialized in-process first, into the same DAGSTER_HOME
+The iris chain up to reports/iris_softmax_report is materialized in-process first, into the same DAGSTER_HOME
 the server reads, so the UI's view of that materialization (the embedded report) is checked too.
 Nothing is launched through the server.
 """
@@ -22,14 +22,15 @@ from pathlib import Path
 import pytest
 
 from tests.serving.helpers import stop_process_group
+from ztdl_pipeline.core.names import split_key
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 90.0
-IRIS_CHAIN = [["raw", "iris"], ["features", "iris"], ["models", "iris_softmax"], ["reports", "iris_softmax"],
-              ["exports", "iris_softmax"]]
+IRIS_CHAIN = [["raw", "iris_raw"], ["features", "iris_features"], ["models", "iris_softmax_model"], ["reports", "iris_softmax_report"],
+              ["exports", "iris_softmax_export"]]
 
 
 def _free_port() -> int:
@@ -66,7 +67,7 @@ def server_env(tmp_path_factory, mirror) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def report_run(server_env) -> str:
-    """reports/iris_softmax and its upstream materialized in-process into the server's instance; the run id."""
+    """reports/iris_softmax_report and its upstream materialized in-process into the server's instance; the run id."""
     import dagster as dg
 
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
@@ -77,7 +78,7 @@ def report_run(server_env) -> str:
         with dg.DagsterInstance.get() as instance:
             assert Path(instance.root_directory) == Path(server_env["DAGSTER_HOME"])
             result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
-                                    selection=dg.AssetSelection.assets(["reports", "iris_softmax"]).upstream())
+                                    selection=dg.AssetSelection.assets(["reports", "iris_softmax_report"]).upstream())
             assert result.success
             return result.run_id
 
@@ -160,7 +161,7 @@ def test_asset_checks_present(server):
     for node in nodes:
         result = node["assetChecksOrError"]
         assert result["__typename"] == "AssetChecks", (node["assetKey"], result)
-        checks[tuple(node["assetKey"]["path"])] = {c["name"]: c["blocking"] for c in result["checks"]}
+        checks[split_key(node["assetKey"]["path"])] = {c["name"]: c["blocking"] for c in result["checks"]}
     models = {key[1] for key in checks if key[0] == "models"}
     assert "iris_softmax" in models
     # not served: a name generator, and word vectors (KeyedVectors files that other assets read)
@@ -189,7 +190,7 @@ def test_latest_report_materialization_embeds_plots(server, report_run):
     query = """query ($path: [String!]!) { assetOrError(assetKey: {path: $path}) { __typename
         ... on Asset { assetMaterializations(limit: 1) { runId metadataEntries { __typename label
             ... on MarkdownMetadataEntry { mdStr } ... on FloatMetadataEntry { floatValue } } } } } }"""
-    asset = _graphql(server["port"], query, {"path": ["reports", "iris_softmax"]})["assetOrError"]
+    asset = _graphql(server["port"], query, {"path": ["reports", "iris_softmax_report"]})["assetOrError"]
     assert asset["__typename"] == "Asset"
     (materialization,) = asset["assetMaterializations"]
     assert materialization["runId"] == report_run
@@ -208,11 +209,11 @@ def test_latest_report_materialization_embeds_plots(server, report_run):
 
 
 def test_export_gate_result_and_staleness_visible(server, report_run):
-    query = """{ assetNodes(assetKeys: [{path: ["reports", "iris_softmax"]}, {path: ["features", "iris"]},
-                 {path: ["exports", "iris_softmax"]}]) { assetKey { path } staleStatus
+    query = """{ assetNodes(assetKeys: [{path: ["reports", "iris_softmax_report"]}, {path: ["features", "iris_features"]},
+                 {path: ["exports", "iris_softmax_export"]}]) { assetKey { path } staleStatus
         assetChecksOrError { ... on AssetChecks { checks { name
             executionForLatestMaterialization { runId status } } } } } }"""
-    nodes = {tuple(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
+    nodes = {split_key(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
     gate = {c["name"]: c for c in nodes[("reports", "iris_softmax")]["assetChecksOrError"]["checks"]}["export_gate"]
     assert gate["executionForLatestMaterialization"] == {"runId": report_run, "status": "SUCCEEDED"}
     assert nodes[("reports", "iris_softmax")]["staleStatus"] == "FRESH"
@@ -221,7 +222,7 @@ def test_export_gate_result_and_staleness_visible(server, report_run):
 
 
 def test_a_retrain_with_other_settings_shows_the_report_unsynced_in_the_ui(server, server_env, report_run):
-    """What a user sees after retraining models/iris_softmax with another learning rate: the web server marks
+    """What a user sees after retraining models/iris_softmax_model with another learning rate: the web server marks
     the report (built from the old model) unsynced, with the model as the cause; features stay fresh."""
     import dagster as dg
 
@@ -232,16 +233,16 @@ def test_a_retrain_with_other_settings_shows_the_report_unsynced_in_the_ui(serve
             patch.setenv(name, server_env[name])
         with dg.DagsterInstance.get() as instance:
             result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
-                                    selection=dg.AssetSelection.assets(["models", "iris_softmax"]),
-                                    run_config={"ops": {"models__iris_softmax": {"config": {"learning_rate": 0.05}}}})
+                                    selection=dg.AssetSelection.assets(["models", "iris_softmax_model"]),
+                                    run_config={"ops": {"models__iris_softmax_model": {"config": {"learning_rate": 0.05}}}})
             assert result.success
-    query = """{ assetNodes(assetKeys: [{path: ["reports", "iris_softmax"]}, {path: ["models", "iris_softmax"]},
-                 {path: ["features", "iris"]}]) { assetKey { path } staleStatus
+    query = """{ assetNodes(assetKeys: [{path: ["reports", "iris_softmax_report"]}, {path: ["models", "iris_softmax_model"]},
+                 {path: ["features", "iris_features"]}]) { assetKey { path } staleStatus
                  staleCauses { key { path } category reason } } }"""
-    nodes = {tuple(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
+    nodes = {split_key(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
     assert nodes[("models", "iris_softmax")]["staleStatus"] == "FRESH"
     assert nodes[("features", "iris")]["staleStatus"] == "FRESH"
     report = nodes[("reports", "iris_softmax")]
     assert report["staleStatus"] == "STALE"
-    assert {tuple(c["key"]["path"]) for c in report["staleCauses"]} == {("models", "iris_softmax")}
+    assert {split_key(c["key"]["path"]) for c in report["staleCauses"]} == {("models", "iris_softmax")}
     assert {c["category"] for c in report["staleCauses"]} == {"DATA"}

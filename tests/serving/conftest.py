@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.serving.helpers import MODELS, start_server, stop_server
+from ztdl_pipeline.assets.base import key
 
 
 @pytest.fixture(scope="session")
@@ -23,10 +24,10 @@ def exports_run(tmp_path_factory, mirror):
     root = tmp_path_factory.mktemp("serving") / "data"
     env = {"ZTDL_DATA_DIR": str(root), "ZTDL_DATA_MIRROR": str(mirror), "ZTDL_PROFILE": "fast"}
     selection = dg.AssetSelection.groups("serving") | dg.AssetSelection.assets(
-        *[["exports", name] for name in MODELS if name != "wifi_fc"]).upstream()
+        *[key("exports", name) for name in MODELS if name != "wifi_fc"]).upstream()
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
+        for name, value in env.items():
+            patch.setenv(name, value)
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=selection, raise_on_error=False)

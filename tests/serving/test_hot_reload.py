@@ -36,13 +36,13 @@ def test_export_while_serving_is_picked_up(server, exports_run):
     np.testing.assert_allclose(served_before, served_in_process(exports, "wifi_fc", old, columns), rtol=1e-6)
 
     # retrain for longer (a different, better model: it clears the "no worse than current" gate) and export
-    selection = dg.AssetSelection.assets(["models", "wifi_fc"], ["reports", "wifi_fc"], ["exports", "wifi_fc"])
+    selection = dg.AssetSelection.assets(["models", "wifi_fc_model"], ["reports", "wifi_fc_report"], ["exports", "wifi_fc_export"])
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
         result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                                 selection=selection, raise_on_error=False,
-                                run_config={"ops": {"models__wifi_fc": {"config": {"epochs": 40}}}})
+                                run_config={"ops": {"models__wifi_fc_model": {"config": {"epochs": 40}}}})
     assert result.success
     new = old + 1
     assert registry.list_versions("wifi_fc", exports) == [*before, new]

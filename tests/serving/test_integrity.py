@@ -32,4 +32,4 @@ def test_a_damaged_version_is_refused_and_an_intact_one_served(exports_run, tmp_
         ModelStore(exports, poll_interval=0.0).predict("wifi_fc", 1, {"instances": [WIFI_ROW]})
     message = str(info.value)
     assert str(version) in message and "recorded when it was published" in message
-    assert "rematerialize exports/wifi_fc" in message
+    assert "rematerialize exports/wifi_fc_export" in message

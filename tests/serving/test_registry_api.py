@@ -49,8 +49,8 @@ def test_manifest_entry_describes_signature_metrics_and_lineage(exports_run):
     assert entry["metrics"]["test"]["accuracy"] == entry["gate_metric"] >= 0.7
     assert entry["run_id"] == result.run_id
     lineage = entry["upstream_data_versions"]
-    assert lineage["raw/wifi_location"] == CATALOG["wifi_location"].sha256
-    assert set(lineage) == {"raw/wifi_location", "features/wifi_location", "models/wifi_fc"}
+    assert lineage["raw/wifi_location_raw"] == CATALOG["wifi_location"].sha256
+    assert set(lineage) == {"raw/wifi_location_raw", "features/wifi_location_features", "models/wifi_fc_model"}
     assert all(lineage.values())
     assert registry.entry("wifi_fc", 1, exports) == entry
     # the same signature as tf.saved_model.load sees it

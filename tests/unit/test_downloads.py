@@ -1,4 +1,4 @@
-"""The image downloader (core/downloads.py) and raw/sports_images against a local HTTP server on 127.0.0.1 that
+"""The image downloader (core/downloads.py) and raw/sports_images_raw against a local HTTP server on 127.0.0.1 that
 serves generated JPEGs, broken files (not an image), 404s, and flaky answers (503 before success)."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def _materialize(root, mirror, config):
         storage = Storage()
         return dg.materialize([sports_images], resources={"data_source": DatasetSource(), "storage": storage,
                                                           "parquet_io": ParquetIOManager(storage=storage)},
-                              run_config={"ops": {"raw__sports_images": {"config": config}}}, raise_on_error=False)
+                              run_config={"ops": {"raw__sports_images_raw": {"config": config}}}, raise_on_error=False)
 
 
 def test_sports_images_asset_against_local_server(tmp_path, mirror):
@@ -133,13 +133,13 @@ def test_sports_images_asset_against_local_server(tmp_path, mirror):
         result = _materialize(tmp_path / "data", mirror, {"url_prefix": server.url, "per_class": 3,
                                                           "workers": 4})
     assert result.success
-    index = result.output_for_node("raw__sports_images")
+    index = result.output_for_node("raw__sports_images_raw")
     assert len(index) == 18  # 3 per class and split: 3 classes × (train, test)
     assert sorted(index.class_name.unique()) == ["Beach volleyball", "Cross-country skiing", "Formula racing"]
     assert index.groupby("split").size().to_dict() == {"test": 9, "train": 9}
     assert all(Image.open(f).size == (40, 30) for f in index.file)
     assert index.file.str.contains("/raw/sports_images/").all()
-    meta = result.asset_materializations_for_node("raw__sports_images")[0].metadata
+    meta = result.asset_materializations_for_node("raw__sports_images_raw")[0].metadata
     assert meta["ok"].value == 18.0 and meta["failed"].value == 0.0
     assert "random_state=2" in meta["split"].value
 

@@ -44,15 +44,15 @@ def test_every_generated_config_refuses_bad_values_even_where_the_card_sets_the_
 def test_a_refused_run_trains_nothing_and_keeps_the_stored_model(data_env):
     from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
-    chain = dg.AssetSelection.assets(["models", "banknotes_logreg"]).upstream()
+    chain = dg.AssetSelection.assets(["models", "banknotes_logreg_model"]).upstream()
     instance = dg.DagsterInstance.ephemeral()
     assert dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
                           selection=chain).success
     model = data_env / "models" / "banknotes_logreg" / "model.keras"
     before = (model.read_bytes(), model.stat().st_mtime_ns)
-    bad = {"ops": {"models__banknotes_logreg": {"config": {"epochs": 0, "learning_rate": -1.0}}}}
+    bad = {"ops": {"models__banknotes_logreg_model": {"config": {"epochs": 0, "learning_rate": -1.0}}}}
     result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance, run_config=bad,
-                            selection=dg.AssetSelection.assets(["models", "banknotes_logreg"]), raise_on_error=False)
+                            selection=dg.AssetSelection.assets(["models", "banknotes_logreg_model"]), raise_on_error=False)
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     message = str(failure.event_specific_data.error)

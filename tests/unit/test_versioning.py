@@ -61,14 +61,14 @@ def test_changing_one_builder_changes_exactly_its_examples_model_report_and_expo
     after = _edited(tmp_path, "core/models.py", 'keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1, '
                     'activation="sigmoid")])', 'keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1, '
                     'activation="sigmoid")])')
-    assert _changed(original, after) == {"models/circles_shallow", "reports/circles_shallow", "exports/circles_shallow"}
+    assert _changed(original, after) == {"models/circles_shallow_model", "reports/circles_shallow_report", "exports/circles_shallow_export"}
 
 
 @pytest.mark.e2e
 def test_changing_a_feature_recipe_changes_its_features_and_downstream_code_only(tmp_path, original):
     after = _edited(tmp_path, "catalog/tabular.py", 'classes=(0, 1),\n                                         test_size=0.3, random_state=42)',
                     'classes=(0, 1),\n                                         test_size=0.25, random_state=42)')
-    assert _changed(original, after) == {"features/moons"}
+    assert _changed(original, after) == {"features/moons_features"}
 
 
 def test_builder_source_changes_the_version_and_unrelated_text_does_not():

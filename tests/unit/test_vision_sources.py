@@ -151,7 +151,7 @@ def test_archive_without_pinned_hash_or_with_a_wrong_one_is_refused(cache, tmp_p
     source = DatasetSource(cache_dir=str(cache), mirror_dir=str(tmp_path / "no_mirror"))
     with pytest.raises(DataError, match="pins no sha256 for this archive") as info:
         source.fetch_folder(dataclasses.replace(FACES, archive_url=archive.as_uri()))
-    assert "raw/male_female" in str(info.value) and settings.MIRROR_ENV in str(info.value)
+    assert "raw/male_female_raw" in str(info.value) and settings.MIRROR_ENV in str(info.value)
     with pytest.raises(DataError, match="sha256 mismatch for male_female.tgz"):
         source.fetch_folder(dataclasses.replace(FACES, archive_url=archive.as_uri(), archive_sha256="0" * 64))
     assert not (cache / "male_female").exists()

@@ -1,6 +1,7 @@
 """What every asset of the building blocks shares: asset keys, code versions, metadata helpers, data versions.
 
-Keys are `<layer>/<name>` (see docs/architecture.md, "Names in the graph"); every module builds them here.
+Keys are `<layer>/<name>_<suffix>` (core/names.py; docs/architecture.md, "Names in the graph"); every module
+builds them here.
 """
 
 
@@ -11,16 +12,12 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.core import versioning
-
-LAYERS = ("raw", "features", "models", "reports", "exports")
+from ztdl_pipeline.core import names, versioning
 
 
 def key(layer: str, name: str) -> dg.AssetKey:
-    """The asset key of `name` in `layer` (one of LAYERS)."""
-    if layer not in LAYERS:
-        raise ValueError(f"unknown layer {layer!r}: one of {', '.join(LAYERS)}")
-    return dg.AssetKey([layer, name])
+    """The asset key of `name` in `layer` (one of LAYERS): `raw/iris_raw`, `models/iris_softmax_model`."""
+    return dg.AssetKey(names.key_parts(layer, name))
 
 
 def asset_in(layer: str, name: str) -> dg.AssetIn:

@@ -41,7 +41,7 @@ def export_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
 
 
 def _unchanged(context, card, current: dict, model_version: str, gate_value) -> dg.Output[dict]:
-    context.log.info(f"exports/{card.name}: unchanged, version {current['version']} was built from this "
+    context.log.info(f"{key('exports', card.name).to_user_string()}: unchanged, version {current['version']} was built from this "
                      f"model version ({model_version[:12]}); nothing published")
     return dg.Output({"model": card.name, **current}, metadata={
         "version": current["version"], "published": f"unchanged, version {current['version']}",
@@ -63,7 +63,7 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ca
     model_dir = storage.folder("exports", card.name)
     decision = gate_decision(card, report, model_dir)
     if not decision.passed:
-        raise dg.Failure(f"exports/{card.name}: not exported — " + "; ".join(decision.reasons))
+        raise dg.Failure(f"{key('exports', card.name).to_user_string()}: not exported — " + "; ".join(decision.reasons))
     model_key = key("models", card.name).to_user_string()
     upstream = data_versions(context, [key("raw", raw_name(card)), key("features", card.dataset),
                                        key("models", card.name)])

@@ -272,8 +272,8 @@ def get(name: str) -> DatasetFile | DatasetFolder:
 
 
 # ---------------------------------------------------------------- embeddings (ch12, ch26): canonical-only files
-# Not in the data mirror. raw/glove_6b_50d also takes a local glove.6B.zip or glove.6B.50d.txt (run config
-# `path`); raw/reuters takes another copy by url + sha256 (see ztdl_pipeline/defs/embeddings/raw.py).
+# Not in the data mirror. raw/glove_6b_50d_raw also takes a local glove.6B.zip or glove.6B.50d.txt (run config
+# `path`); raw/reuters_raw takes another copy by url + sha256 (see ztdl_pipeline/defs/embeddings/raw.py).
 
 CATALOG.update({entry.name: entry for entry in [
     DatasetFile(

@@ -51,7 +51,7 @@ _BOOK_FROZEN = (B("test", "accuracy", 0.570792520062157, "L24501 (frozen FastTex
                 B("train", "accuracy", 0.5871743487106668, "L24499"),
                 B("history", "val_accuracy", 0.5840, "L24497 (epoch 5)"))
 _SOURCE = "book sol.ch12.ex2_reuters_random_vs_fasttext_embeddings (L24304–24508)"
-_INPUT_NOTE = ("The model (and its export) takes the padded id sequence of features/reuters (`ids`, int32 [100]: 0 "
+_INPUT_NOTE = ("The model (and its export) takes the padded id sequence of features/reuters_features (`ids`, int32 [100]: 0 "
                "padding, 1 start, 2 unknown, word rank + 2), as keras.datasets.reuters gives it; the newswires' "
                "text is not part of the dataset.")
 
@@ -66,7 +66,7 @@ CARDS = (
         loss="sparse_categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.1, fast_floor=0.3,
         hyper=_HYPER, fast=_FAST, book=_BOOK_FROZEN,
         notes="The book froze FastText wiki-news 300d vectors (not available here); this model freezes the "
-              "Word2Vec vectors trained on the review corpora (models/word2vec_reviews), which know fewer "
+              "Word2Vec vectors trained on the review corpora (models/word2vec_reviews_model), which know fewer "
               "newswire words. " + _INPUT_NOTE),
     Card(
         name="reuters_lstm_glove", dataset="reuters", title="ch12 ex2: Reuters LSTM, frozen GloVe 6B 50d Embedding",

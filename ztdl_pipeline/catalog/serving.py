@@ -1,6 +1,6 @@
 """The serving chapter (ch13): the Wi-Fi indoor-location classifier the book exports and serves. Data only.
 
-Its chain ends in exports/wifi_fc (a gated, versioned SavedModel in <data>/exports/wifi_fc/<version>/ with
+Its chain ends in exports/wifi_fc_export (a gated, versioned SavedModel in <data>/exports/wifi_fc/<version>/ with
 registry.json); the REST server that serves it is `ztdl_pipeline.serving` (`ztdl-serve`, `make serve`).
 """
 

@@ -201,7 +201,7 @@ CARDS = (
               "accuracy ≥ 0.63 (DataCamp's 0.6779 − 0.05), above the 0.62 of always predicting 'died'."),
 )
 
-# ------------------------------------------------------------------ ch5 sweeps (reports/banknotes_sweeps)
+# ------------------------------------------------------------------ ch5 sweeps (reports/banknotes_sweeps_report)
 
 SWEEP_CARD = "banknotes_logreg"
 SWEEPS = {"learning_rates": [0.01, 0.05, 0.1, 0.5], "lr_epochs": 10, "batch_sizes": [1, 4, 16, 32, 64, 128],

@@ -112,7 +112,7 @@ NAMES_CARD = TextExample(
           "multinomial draw; book: complete_name('jen') -> jenaann, jene, jenie, jenne, jenn, jen, jenta, jenanl, "
           "jena, jenen; diversity 0.01 -> 'jen'. No export: the model generates, it does not classify.")
 
-# ------------------------------------------------------------------ ch8 exercise 1 (reports/sms_vocab_sweep)
+# ------------------------------------------------------------------ ch8 exercise 1 (reports/sms_vocab_sweep_report)
 
 VOCAB_SWEEP = {"sizes": [2, 3, 5, 10, 30, 50, 100, 300, 500, 1000, 3000, 5000, 10000], "epochs": 20,
                "batch_size": 32, "seed": 42}

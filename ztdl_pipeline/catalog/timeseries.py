@@ -18,7 +18,7 @@ from ztdl_pipeline.core.timeseries import SeriesRecipe
 
 RAW_FILES = ("ontario_demand", "retail_sales", "airline_passengers", "bitcoin", "sequence_classification")
 
-# raw/ontario_demand's check: its hourly total equals the masterclass's copy of the same series
+# raw/ontario_demand_raw's check: its hourly total equals the masterclass's copy of the same series
 MASTERCLASS_COPY = ("ontario_energy_demand", "Total Ontario")  # (catalogue file, column compared)
 
 # ------------------------------------------------------------------ window tables: features/<name> from raw/<series>
@@ -54,7 +54,7 @@ WINDOWS: dict[str, tuple[str, SeriesRecipe]] = {
              "change >= 0; split 01-01-2017; unscaled as in the book")),
 }
 
-# features/sequence_classification: the ch7 curves, label and split (train_test_split(test_size=0.25, random_state=0))
+# features/sequence_classification_features: the ch7 curves, label and split (train_test_split(test_size=0.25, random_state=0))
 SEQUENCE_TABLE = "sequence_classification"
 SEQUENCES = {"label": "anomaly", "test_size": 0.25, "random_state": 0}
 
@@ -150,7 +150,7 @@ CARDS: tuple[SequenceExample, ...] = (
         threshold=0.5, fast_floor=-1.0,
         book=book(("history", "loss", 0.0676, "L22443 (epoch 5 training loss)")),
         notes="The book: 'GRU not only trains faster, but also seems to reach a better performance than LSTM on "
-              "this task'. Compare with reports/ontario_lstm_lag36. Gate: test R² ≥ 0.5."),
+              "this task'. Compare with reports/ontario_lstm_lag36_report. Gate: test R² ≥ 0.5."),
     SequenceExample(
         name="ontario_fc_lag36", dataset="ontario_lag36_window72", raw_dataset="ontario_demand",
         hyper=ONTARIO_FC_WINDOW, fast={**_SUBSAMPLE, "epochs": 10},

@@ -15,7 +15,7 @@ TRANSFER = "ztdl_pipeline.core.transfer:"
 
 # ------------------------------------------------------------------ raw data
 
-# raw/sports_images: the sports pictures downloaded from sports.csv's URLs (core/downloads.sports_images).
+# raw/sports_images_raw: the sports pictures downloaded from sports.csv's URLs (core/downloads.sports_images).
 # split: 'stratified' = the book's code, train_test_split(sports.csv, test_size=0.3, random_state=2,
 # stratify=class); 'csv' = the book repository's sports/sports_{train,test}.csv.
 SPORTS_IMAGES = {
@@ -101,7 +101,7 @@ CARDS = tuple(card for images in IMAGE_SETS for card in _cards(images))
 
 ZERO_SHOT = {
     "photos": ["elephant_photo", "iss_photo"],  # catalog entries (pictures in the data mirror)
-    "dataset_images": 2,  # plus the first test pictures of raw/male_female
+    "dataset_images": 2,  # plus the first test pictures of raw/male_female_raw
     "top": 5, "resize": "bilinear",
 }
 ZERO_SHOT_PICTURES = "male_female"  # the folder whose first test pictures it also labels

@@ -97,7 +97,7 @@ CARDS = (
         book=(B("test", "accuracy", 0.5152, "L22255 val_acc: the book validates on the test set"),
               B("test", "loss", 1.3521, "L22255 val_loss"),
               B("history", "accuracy", 0.4993, "L22255 (epoch 2)")),
-        notes="CIFAR-10 is not in the data mirror: offline, raw/cifar10 fails with a DataError unless its "
+        notes="CIFAR-10 is not in the data mirror: offline, raw/cifar10_raw fails with a DataError unless its "
               "run config points at a copy (url + sha256). The book runs 2 epochs only, so its 0.52 is far "
               "from what the network can reach."),
     Card(
@@ -139,7 +139,7 @@ CARDS = (
               "mirror holds 900 of the book's 14,583 pictures (700 train, 200 test): on a 17× smaller "
               "training set the network overfits (600 steps × 3 epochs are 82 passes over 700 pictures) and "
               "stays well below the book, so the gate (the book's 0.81 − 0.05) blocks its export; point "
-              "raw/male_female at the book's archive (run config url + sha256) for the full set. Augmentation (shift 0.1, rotation 10°, zoom 0.2, horizontal "
+              "raw/male_female_raw at the book's archive (run config url + sha256) for the full set. Augmentation (shift 0.1, rotation 10°, zoom 0.2, horizontal "
               "flip) is inside the model as Keras preprocessing layers, active only in training; "
               "ImageDataGenerator's shear_range 0.2 is in degrees and changes nothing visible at 64×64, so "
               "it is left out."),

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ztdl_pipeline.core import atomic
+from ztdl_pipeline.core.names import user_key
 
 USER_AGENT = "ztdl-pipeline/0.1 (book image download)"
 RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -183,7 +184,7 @@ def sports_images(read: Callable[[str], tuple[pd.DataFrame, str]], root: Path, *
     from ztdl_pipeline.core.images import stratified_split
 
     if split not in SPORTS_LISTS:
-        raise ValueError(f"raw/sports_images: split must be 'stratified' or 'csv', not {split!r}")
+        raise ValueError(f"{user_key('raw', 'sports_images')}: split must be 'stratified' or 'csv', not {split!r}")
     read_lists = [read(name) for name in SPORTS_LISTS[split]]
     digests = [digest for _, digest in read_lists]
     if split == "stratified":
@@ -207,7 +208,7 @@ def sports_images(read: Callable[[str], tuple[pd.DataFrame, str]], root: Path, *
     if not jobs or summary.failed_share > max_failed_share:
         examples = "; ".join(f"{f['url']}: {f['error']}" for f in summary.failures(3))
         raise DownloadsFailed(
-            f"raw/sports_images: {counts['failed']} of {len(jobs)} downloads failed (more than "
+            f"{user_key('raw', 'sports_images')}: {counts['failed']} of {len(jobs)} downloads failed (more than "
             f"{max_failed_share:.0%} allowed), e.g. {examples or 'no URLs'}. The sports pictures are "
             "not in the data mirror: this asset needs network access to multimedia-commons (or config "
             "url_prefix pointing at a copy); raise max_failed_share to accept more missing pictures.",

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ztdl_pipeline.core import embeddings as E
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.core.schema import sha256_file
 
 W2V_SETTINGS = ("vector_size", "window", "min_count", "sg", "negative", "epochs", "seed")
@@ -24,7 +25,7 @@ def configured_file(path: str, sha256: str | None, name: str, fix: str) -> tuple
     """A local copy given in the run config: (resolved path, its sha256), checked against `sha256` if given."""
     resolved = Path(path).expanduser().resolve()
     if not resolved.is_file():
-        raise DataError(resolved, f"raw/{name}: the configured path is not a file", fix)
+        raise DataError(resolved, f"{user_key('raw', name)}: the configured path is not a file", fix)
     digest = sha256_file(resolved)
     if sha256 and digest != sha256:
         raise DataError(resolved, f"sha256 {digest} differs from the configured {sha256}")
@@ -36,7 +37,7 @@ def other_copy(entry, url: str | None, sha256: str | None, *, require_sha256: bo
     if not (url or sha256):
         return entry
     if require_sha256 and not sha256:
-        raise ValueError(f"raw/{entry.name}: config gives url {url} but no sha256; a copy is read only with the "
+        raise ValueError(f"{user_key('raw', entry.name)}: config gives url {url} but no sha256; a copy is read only with the "
                          "hash that proves its bytes")
     return dataclasses.replace(entry, url=url or entry.url, sha256=sha256, alt_sha256=())
 

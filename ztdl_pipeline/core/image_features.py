@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from ztdl_pipeline.core import images as I
 from ztdl_pipeline.core import refs, tables
+from ztdl_pipeline.core.names import user_key
 
 
 def build(raw: pd.DataFrame, name: str, reader: str, *, train_images: int, test_images: int, seed: int,
@@ -22,7 +23,7 @@ def build(raw: pd.DataFrame, name: str, reader: str, *, train_images: int, test_
     read_mnist") keeping at most `train_images` / `test_images` per split (class-stratified; 0: all), and
     return the table with a summary (rows per split, image shape, classes, pixel mean, train class counts).
     A folder reader also takes the target `image_size` and `resample` method."""
-    I.verify_files(raw, f"raw/{name}")
+    I.verify_files(raw, user_key("raw", name))
     limits = {split: n for split, n in (("train", train_images), ("test", test_images)) if n}
     options = {"size": image_size, "resample": resample} if image_size else {}
     pixels, labels, splits, attrs = refs.resolve(reader)(raw, limits, seed, **options)
@@ -70,7 +71,7 @@ def with_source(entry, url: str | None, sha256: str | None):
     if not (url or sha256):
         return entry
     if not sha256:
-        raise ValueError(f"raw/{entry.name}: config gives url {url} but no sha256; a copy is read "
+        raise ValueError(f"{user_key('raw', entry.name)}: config gives url {url} but no sha256; a copy is read "
                          "only with the hash that proves its bytes")
     if hasattr(entry, "archive_url"):  # a DatasetFolder: the archive it is read from
         return dataclasses.replace(entry, archive_url=url or entry.archive_url, archive_sha256=sha256)

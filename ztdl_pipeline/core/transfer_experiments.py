@@ -22,6 +22,7 @@ from ztdl_pipeline.core import transfer as T
 from ztdl_pipeline.core.chapter import Chapter, Run
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.models import make_optimizer
+from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.core.report import markdown_table
 
 Xception = Callable[..., tuple[Any, dict[str, Any]]]
@@ -33,10 +34,11 @@ def bottlenecks(raw: pd.DataFrame, name: str, raw_name: str, xception: Xception,
     """features/<name>_bottlenecks: the pictures raw/<raw_name> lists (at most `train_images` / `test_images`
     per split, class-stratified; 0: all), train first, through Xception at `image_size`; the table and the
     numbers its asset shows."""
-    I.verify_files(raw, f"raw/{raw_name}")
+    I.verify_files(raw, user_key("raw", raw_name))
     index = raw[raw.split.isin(I.SPLITS)].reset_index(drop=True)
     if index.empty:
-        raise DataError(f"raw/{raw_name}", "lists no pictures in train/ or test/", f"rematerialize raw/{raw_name}")
+        raise DataError(user_key("raw", raw_name), "lists no pictures in train/ or test/",
+                        f"rematerialize {user_key('raw', raw_name)}")
     classes = sorted(index.class_name.unique())
     labels = index.class_name.map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
     limits = {split: n for split, n in (("train", train_images), ("test", test_images)) if n}
@@ -45,7 +47,7 @@ def bottlenecks(raw: pd.DataFrame, name: str, raw_name: str, xception: Xception,
     index = pd.concat([index[index.split == "train"], index[index.split == "test"]], ignore_index=True)
     base, weights = xception(include_top=False, input_size=image_size, pooling="avg", profile=run.profile)
     if weights["weights"] == "random":
-        run.log(f"features/{name}_bottlenecks: RANDOM Xception weights ({weights['origin']})")
+        run.log(f"{user_key('features', name + '_bottlenecks')}: RANDOM Xception weights ({weights['origin']})")
     vectors, timing = T.extract(T.pixel_features(base, image_size), index.file.tolist(), image_size,
                                 batch_size=batch_size, method=resize)
     table = T.bottleneck_table(vectors, index, classes, {

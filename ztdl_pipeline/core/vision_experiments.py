@@ -20,6 +20,7 @@ from ztdl_pipeline.core import images as I
 from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core.chapter import Chapter, Run
 from ztdl_pipeline.core.models import make_optimizer
+from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.core.report import markdown_table
 from ztdl_pipeline.core.specs import Hyper
 from ztdl_pipeline.core.training import compile_model
@@ -153,7 +154,7 @@ def digits_improvements_chapter(features, *, variants: Sequence[str], base_repea
 def squirrel_chapter(raw, *, shift: float, rotation_degrees: float, zoom: float, horizontal_flip: bool, size: int,
                      count: int, seed: int, run: Run | None = None) -> Chapter:
     """ch10's augmentation demo: `count` random augmentations of the generator/ folder's picture."""
-    I.verify_files(raw, "raw/generator")
+    I.verify_files(raw, user_key("raw", "generator"))
     classes = sorted(raw.class_name.unique())
     picture = I.decode_image(raw.file.iloc[0], (size, size))
     augmentation = {"shift": shift, "rotation_degrees": rotation_degrees, "zoom": zoom,

@@ -20,6 +20,7 @@ from ztdl_pipeline import settings
 from ztdl_pipeline.catalog.datasets import DatasetFile, DatasetFolder
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.core.schema import sha256_file
 
 
@@ -215,7 +216,7 @@ class DatasetSource(dg.ConfigurableResource):
             raise DataError(entry.archive_url, "the catalog pins no sha256 for this archive, so a download "
                                                "could not be verified",
                             "download it once, check it, and pass its sha256 in the "
-                            f"raw/{entry.name} asset's run config (sha256), or set {settings.MIRROR_ENV} to "
+                            f"{user_key('raw', entry.name)} asset's run config (sha256), or set {settings.MIRROR_ENV} to "
                             f"a folder holding {entry.folder}/")
         archive = self._cache() / name
         as_file = DatasetFile(name=entry.name, filename=name, url=entry.archive_url,

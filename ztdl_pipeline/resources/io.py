@@ -1,7 +1,7 @@
 """IO managers: parquet tables, Keras models (.keras + history) and JSON records under the data root.
 
-Paths mirror asset keys: features/iris -> <root>/features/iris.parquet, models/x -> <root>/models/x/,
-reports/x -> <root>/reports/x/metrics.json. Local writes are atomic (temp file + rename); other
+Paths follow asset keys without their node suffix (core/names.py): features/iris_features ->
+<root>/features/iris.parquet, models/x_model -> <root>/models/x/, reports/x_report -> <root>/reports/x/metrics.json. Local writes are atomic (temp file + rename); other
 UPath filesystems (object stores) write whole objects, which is atomic there by construction.
 """
 
@@ -19,6 +19,7 @@ from upath import UPath
 
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.names import storage_parts
 from ztdl_pipeline.core.schema import sha256_file
 from ztdl_pipeline.core.tables import ATTRS_KEY
 from ztdl_pipeline.resources.storage import Storage
@@ -129,7 +130,15 @@ def read_parquet(path: UPath | Path) -> pd.DataFrame | pa.Table:
     return frame
 
 
-class _ParquetManager(dg.UPathIOManager):
+class _StoragePaths(dg.UPathIOManager):
+    """Stored files sit under `<layer>/<name>`, the key without its node suffix, so the graph's names can
+    change without moving data (core/names.py)."""
+
+    def get_asset_relative_path(self, context) -> UPath:
+        return UPath(*storage_parts(context.asset_key.path))
+
+
+class _ParquetManager(_StoragePaths):
     extension = ".parquet"
 
     def dump_to_path(self, context: dg.OutputContext, obj: pd.DataFrame | pa.Table, path: UPath) -> None:
@@ -159,7 +168,7 @@ class ParquetIOManager(dg.ConfigurableIOManagerFactory):
         return _ParquetManager(base_path=_root(self.base_dir, self.storage))
 
 
-class _KerasManager(dg.UPathIOManager):
+class _KerasManager(_StoragePaths):
     extension = ""
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
@@ -198,7 +207,7 @@ class KerasModelIOManager(dg.ConfigurableIOManagerFactory):
         return _KerasManager(base_path=_root(self.base_dir, self.storage))
 
 
-class _JsonManager(dg.UPathIOManager):
+class _JsonManager(_StoragePaths):
     extension = ".json"
 
     def __init__(self, base_path: UPath, file_name: str):
@@ -206,8 +215,8 @@ class _JsonManager(dg.UPathIOManager):
         self._file_name = file_name
 
     def get_asset_relative_path(self, context) -> UPath:
-        # reports/x -> reports/x/metrics(.json): the record sits in the folder with its plots
-        return UPath(*context.asset_key.path, self._file_name)
+        # reports/x_report -> reports/x/metrics(.json): the record sits in the folder with its plots
+        return super().get_asset_relative_path(context) / self._file_name
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
         atomic.write_json(Path(str(path)), obj)

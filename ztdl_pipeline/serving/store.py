@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ztdl_pipeline.core import registry as manifest_io
+from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.serving import registry
 from ztdl_pipeline.serving.registry import InvalidName, NotFound
 from ztdl_pipeline.serving.rest import BadRequest, TensorSpec
@@ -36,7 +37,7 @@ def _check_content(path: Path, recorded: str | None, name: str) -> None:
 
     if recorded is not None and folder_sha256(path) != recorded:
         raise LoadError(f"{path}: the files differ from the sha256 {recorded[:12]}… recorded when it was published "
-                        f"(damaged or replaced); fix: rematerialize exports/{name}, or restore the folder")
+                        f"(damaged or replaced); fix: rematerialize {user_key('exports', name)}, or restore the folder")
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """features/<vocabulary>_<embedding>: the EMBEDDING MATRIX (core/embeddings.py) of a vocabulary table (the text
-group's features/<corpus>_vocabulary, or features/reuters_vocabulary) filled from word vectors, with its checks."""
+group's features/<corpus>_vocabulary, or features/reuters_vocabulary_features) filled from word vectors, with its checks."""
 
 import json
 
@@ -22,7 +22,7 @@ def matrix_asset(vocab: str, short: str) -> dg.AssetsDefinition:
                      ins={"vocabulary": asset_in("features", f"{vocab}_vocabulary"),
                           "embedding": asset_in("models", catalog.EMBEDDINGS[short])},
                      group_name="embeddings", io_manager_key="parquet_io", kinds={"pyarrow", "parquet"},
-                     description=f"{short} vectors aligned to features/{vocab}_vocabulary: row i = the vector of "
+                     description=f"{short} vectors aligned to {key('features', vocab + '_vocabulary').to_user_string()}: row i = the vector of "
                                  f"token id i; the {reserved} reserved ids and unknown tokens hold zeros "
                                  "(found = False)")
     def _matrix(vocabulary: pd.DataFrame, embedding: dict) -> dg.Output[pa.Table]:
@@ -39,7 +39,7 @@ def matrix_checks(vocab: str, short: str) -> list[dg.AssetChecksDefinition]:
 
     @dg.asset_check(asset=key("features", name), name="aligned_to_vocabulary", blocking=True,
                     additional_ins={"vocabulary": asset_in("features", f"{vocab}_vocabulary")},
-                    description=f"one row per id of features/{vocab}_vocabulary, in order, with its token (row i "
+                    description=f"one row per id of {key('features', vocab + '_vocabulary').to_user_string()}, in order, with its token (row i "
                                 "is the vector of token i); rows not found are zeros")
     def _aligned(features: pa.Table, vocabulary: pd.DataFrame) -> dg.AssetCheckResult:
         from ztdl_pipeline.core.tables import alignment_problems

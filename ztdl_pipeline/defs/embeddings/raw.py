@@ -1,4 +1,4 @@
-"""raw/glove_6b_50d and raw/reuters: files the data mirror does not hold, fetched from a configured copy, the
+"""raw/glove_6b_50d_raw and raw/reuters_raw: files the data mirror does not hold, fetched from a configured copy, the
 cache, the mirror or their canonical URL, and verified (their sha256 makes the data version)."""
 
 import json
@@ -12,11 +12,11 @@ from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.resources.data_source import DatasetSource
 
 GLOVE_FIX = ("download http://nlp.stanford.edu/data/glove.6B.zip (822 MB) once and give its path (or that "
-             "of glove.6B.50d.txt) in the run config: ops: {raw__glove_6b_50d: {config: {path: "
+             "of glove.6B.50d.txt) in the run config: ops: {raw__glove_6b_50d_raw: {config: {path: "
              "/path/to/glove.6B.zip}}}; or put it in the mirror as embeddings/glove.6B.zip; or leave GloVe "
              "out with --select 'group:embeddings and not key:\"*glove*\" and not key:\"*reuters*\"'")
 REUTERS_FIX = ("download https://storage.googleapis.com/tensorflow/tf-keras-datasets/reuters.npz and "
-               "reuters_word_index.json once and give them in the run config: ops: {raw__reuters: {config: "
+               "reuters_word_index.json once and give them in the run config: ops: {raw__reuters_raw: {config: "
                "{url: file:///path/reuters.npz, sha256: <its sha256>, word_index_url: "
                "file:///path/reuters_word_index.json}}}; or put them in the mirror's keras_datasets/; or "
                "leave Reuters out with --select 'group:embeddings and not key:\"*reuters*\"'")
@@ -24,9 +24,9 @@ REUTERS_FIX = ("download https://storage.googleapis.com/tensorflow/tf-keras-data
 
 GloveSourceConfig = values_config(
     "glove_source", {"path": None, "url": None, "sha256": None, "member": "glove.6B.50d.txt"},
-    "Where raw/glove_6b_50d reads GloVe from: a local glove.6B.zip or glove.6B.50d.txt (`path`), or another copy "
-    "of glove.6B.zip by `url` (https://, file://) with its `sha256`; unset: cache, mirror (embeddings/glove.6B.zip), "
-    "then Stanford's URL.",
+    "Where raw/glove_6b_50d_raw reads GloVe from: a local glove.6B.zip or glove.6B.50d.txt (`path`), or another "
+    "copy of glove.6B.zip by `url` (https://, file://) with its `sha256`; unset: cache, mirror "
+    "(embeddings/glove.6B.zip), then Stanford's URL.",
     {"path": "a local glove.6B.zip or glove.6B.50d.txt", "url": "another copy of glove.6B.zip (https://, file://)",
      "sha256": "that copy's (or the local file's) sha256", "member": "the file read inside the zip"})
 ReutersSourceConfig = values_config(

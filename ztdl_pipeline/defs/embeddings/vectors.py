@@ -1,4 +1,4 @@
-"""models/glove_6b_50d and models/word2vec_reviews: word vectors kept as KeyedVectors files
+"""models/glove_6b_50d_model and models/word2vec_reviews_model: word vectors kept as KeyedVectors files
 (models/<name>/vectors.kv, through the storage resource); the record is the asset's metrics.json and the
 vectors' content hash its data version."""
 

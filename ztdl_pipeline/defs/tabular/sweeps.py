@@ -1,4 +1,4 @@
-"""reports/banknotes_sweeps: ch5's learning-rate and batch-size sweeps of the banknotes model, one report."""
+"""reports/banknotes_sweeps_report: ch5's learning-rate and batch-size sweeps of the banknotes model, one report."""
 
 
 import dagster as dg

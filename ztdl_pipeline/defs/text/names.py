@@ -1,4 +1,4 @@
-"""models/names_char_lstm and reports/names_char_lstm: the character-level LSTM of the baby names generates
+"""models/names_char_lstm_model and reports/names_char_lstm_report: the character-level LSTM of the baby names generates
 names, it does not classify, so its card (catalog/text.NAMES_CARD) has a model and a report but no export."""
 
 import dagster as dg

@@ -38,7 +38,7 @@ def raw_text_asset(name: str) -> dg.AssetsDefinition:
             metadata["sms.zip files (ham, spam)"] = json.dumps(in_zip)
             problem = F.sms_copies_problem(metadata, in_zip)
             if problem:
-                raise dg.Failure(f"raw/{name}: {path} {problem} ({zipped}): the two copies of the messages disagree")
+                raise dg.Failure(f"{key('raw', name).to_user_string()}: {path} {problem} ({zipped}): the two copies of the messages disagree")
         return dg.Output(frame, data_version=dg.DataVersion(digest), metadata=metadata)
 
     return _raw

@@ -1,4 +1,4 @@
-"""reports/sms_vocab_sweep: ch8 exercise 1, CountVectorizer vocabulary size vs accuracy of the SMS logistic
+"""reports/sms_vocab_sweep_report: ch8 exercise 1, CountVectorizer vocabulary size vs accuracy of the SMS logistic
 regression (core/text_sweep.py)."""
 
 import dagster as dg

@@ -1,4 +1,4 @@
-"""raw/ontario_demand's check against the masterclass's copy of the same series (catalog MASTERCLASS_COPY)."""
+"""raw/ontario_demand_raw's check against the masterclass's copy of the same series (catalog MASTERCLASS_COPY)."""
 
 
 import json

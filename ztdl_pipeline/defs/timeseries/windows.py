@@ -24,7 +24,7 @@ GROUP = "timeseries"
 def window_features_asset(name: str, raw_name: str, recipe: SeriesRecipe) -> dg.AssetsDefinition:
     @versioned_asset(key=key("features", name), ins={"raw": asset_in("raw", raw_name)}, group_name=GROUP,
                      io_manager_key="parquet_io", kinds={"pandas", "parquet"},
-                     description=f"raw/{raw_name} as windows of {recipe.window} (target {recipe.start_lag} step(s) "
+                     description=f"{key('raw', raw_name).to_user_string()} as windows of {recipe.window} (target {recipe.start_lag} step(s) "
                                  f"after the window), split at {recipe.split_date}, scaling fitted on train — "
                                  f"{recipe.note}")
     def _features(raw: pd.DataFrame) -> dg.Output[pa.Table]:

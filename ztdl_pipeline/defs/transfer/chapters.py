@@ -1,4 +1,4 @@
-"""ch11's chapter reports: reports/xception_zero_shot (Xception's ImageNet top on a few photos) and
+"""ch11's chapter reports: reports/xception_zero_shot_report (Xception's ImageNet top on a few photos) and
 reports/<set>_image_search (a cosine index over the bottleneck vectors), each one call into
 core/transfer_experiments.py, written with assets/chapters.chapter_output."""
 

@@ -54,7 +54,7 @@ def _bottlenecks(context, config, compute: TensorFlowCompute, pretrained: Pretra
 def bottleneck_asset(images: Bottlenecks) -> dg.AssetsDefinition:
     spec = dict(key=key("features", images.dataset), group_name="transfer", io_manager_key="parquet_io",
                 kinds={"tensorflow", "pyarrow", "parquet"}, pool="gpu",
-                description=f"Xception bottlenecks of raw/{images.raw}: preprocess_input + global average pooling, "
+                description=f"Xception bottlenecks of {key('raw', images.raw).to_user_string()}: preprocess_input + global average pooling, "
                             "one 2048-float vector per picture (fixed-size list) with label, class, split and file; "
                             "computed in batches through tf.data (read, decode, resize, batch, prefetch)")
     if images.raw in datasets.FOLDERS:  # a vision-group folder: a dependency, read through the data source

@@ -1,4 +1,4 @@
-"""raw/imagenet_class_index (Keras' class names) and raw/sports_images (ch11's pictures downloaded from
+"""raw/imagenet_class_index_raw (Keras' class names) and raw/sports_images_raw (ch11's pictures downloaded from
 sports.csv's URLs, core/downloads.sports_images)."""
 
 
