@@ -162,7 +162,7 @@ def test_embedding_reports(embeddings_run):
 
 
 def test_reuters_models_reports_and_exports(embeddings_run):
-    _, root, _, _ = embeddings_run
+    _, root, instance, _ = embeddings_run
     features = read_parquet(root / "features" / "reuters.parquet")
     splits = features.column("split").to_pylist()
     assert splits.count("train") == 240 and splits.count("test") == 80
@@ -175,6 +175,11 @@ def test_reuters_models_reports_and_exports(embeddings_run):
         assert record["signature"]["ids"]["dtype"] == "int32"
     training = json.loads((root / "models" / "reuters_lstm_glove" / "training.json").read_text())
     assert training["frozen"] and training["embedding_dim"] == 12 and training["embedding"] == "glove"
+    # the frozen model reads its matrix (the family's model_inputs) and says how many of its rows were found
+    metadata = instance.get_latest_materialization_event(
+        dg.AssetKey.from_user_string(user_key("models", "reuters_lstm_glove"))).asset_materialization.metadata
+    assert metadata["embedding"].value == "glove" and metadata["embedding rows found"].value > 0
+    assert {"settings_sources", "resumed_from_epoch", "final_accuracy"} <= set(metadata)
     comparison = _metrics(root, "reports", "reuters_embeddings_glove")
     assert comparison["book"]["random"]["test"] == pytest.approx(0.638, abs=1e-3)
     assert comparison["frozen"]["test"]["accuracy"] == _metrics(root, "reports", "reuters_lstm_glove")["test"][

@@ -28,10 +28,11 @@ from ztdl_pipeline.assets.reports import export_gate_check, report_asset
 from ztdl_pipeline.catalog import datasets
 
 
-def card_assets(card, group: str, family: Family, model: dg.AssetsDefinition | None = None
+def card_assets(card, group: str, family: Family
                 ) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
-    """models/<x> (`model` where a domain builds its own), reports/<x>, exports/<x> and their checks."""
-    return ([model or model_asset(card, group, family), report_asset(card, group, family),
+    """models/<x>, reports/<x>, exports/<x> and their checks; what a card reads besides its features is its
+    family's (`model_inputs`, `export_inputs`)."""
+    return ([model_asset(card, group, family), report_asset(card, group, family),
              export_asset(card, group, family)],
             [export_gate_check(card), export_reload_check(card, family)])
 

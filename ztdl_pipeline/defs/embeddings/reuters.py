@@ -1,7 +1,7 @@
 """ch12 exercise 2 on Reuters, its data: features/reuters_features (the book's load_data + pad_sequences) and
 features/reuters_vocabulary_features (the model's ids as a vocabulary table), with their checks; and
 reports/reuters_embeddings_<word2vec|glove>, random vs frozen side by side (core/reuters_steps.py). The models,
-reports and exports of the cards are in reuters_models.py."""
+reports and exports of the cards are examples/defs.yaml (ExampleChains, assets/families/embeddings.py)."""
 
 import dagster as dg
 import pandas as pd
