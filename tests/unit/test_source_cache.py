@@ -176,3 +176,18 @@ def test_processes_starting_together_agree(tmp_path):
     expected = _in_copy(root, "off")
     assert all(output == expected for output in outputs)
     assert _in_copy(root, folder) == expected
+
+
+def test_a_full_folder_keeps_the_most_recent_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv(source_cache.ENV, str(tmp_path))
+    monkeypatch.setattr(source_cache, "LIMIT", 8)
+    for i in range(10):
+        (tmp_path / f"old{i}.json").write_text("x")
+        os.utime(tmp_path / f"old{i}.json", (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / ".left.tmp").write_text("x")
+    os.utime(tmp_path / ".left.tmp", (1_000_000, 1_000_000))
+    source_cache.forget()
+    source_cache.store("new", {"a": 1})
+    kept = sorted(p.name for p in tmp_path.iterdir())  # 10 > 8: down to 6 (the newest) before writing
+    assert kept == ["new.json", *(f"old{i}.json" for i in range(4, 10))]
+    assert source_cache.load("new") == {"a": 1}

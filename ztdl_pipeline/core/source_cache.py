@@ -15,24 +15,29 @@ servers starting together) never leave a partial entry; writers of one key write
 
 The folder is $ZTDL_CODE_VERSION_CACHE (set it empty or to `off` to keep nothing), else
 $XDG_CACHE_HOME/ztdl-pipeline/code-versions (~/.cache/... by default). Readings of edited sources stay
-behind until deleted; deleting the folder is always safe.
+behind: when a process first writes to a folder holding more than LIMIT entries, it deletes the least
+recently written down to three quarters of that (a deleted reading is only made again). Deleting the folder
+is always safe.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import linecache
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 ENV = "ZTDL_CODE_VERSION_CACHE"
+LIMIT = 5000  # entries (a few kB each; one load of the package reads about 130)
 _OFF = ("", "0", "off", "none", "false")
 
 # ------------------------------------------------------------------ the store
@@ -82,6 +87,7 @@ def store(key: str, value: Any) -> None:
     data = hashlib.sha256(body).hexdigest().encode() + b"\n" + body
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _prune(str(folder))
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{key[:16]}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
@@ -92,6 +98,22 @@ def store(key: str, value: Any) -> None:
             raise
     except OSError:
         pass
+
+
+@cache
+def _prune(folder: str) -> None:
+    """Keep a folder under LIMIT entries (once per process and folder), and drop temporary files that a
+    killed writer left an hour or more ago."""
+    try:
+        found = [(entry.stat().st_mtime, entry.path, entry.name) for entry in os.scandir(folder)]
+    except OSError:
+        return
+    entries = sorted((when, path) for when, path, name in found if name.endswith(".json"))
+    stale = [path for when, path, name in found if name.endswith(".tmp") and when < time.time() - 3600]
+    for path in stale + ([path for _, path in entries[: len(entries) - LIMIT * 3 // 4]] if len(entries) > LIMIT
+                         else []):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 # ------------------------------------------------------------------ the readers core/versioning uses
@@ -112,7 +134,7 @@ def install(namespace: dict[str, Any]) -> None:
 def forget() -> None:
     """Drop this process's readings (tests: the next code_version reads the stored readings or the source)."""
     for memo in (*(_versioning[name] for name in ("_module", "_definition", "_nested", "_closure")),
-                 _analyser):
+                 _analyser, _prune):
         memo.cache_clear()
 
 
