@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ztdl_pipeline.alerts import failure_alerts
 from ztdl_pipeline.jobs import group_jobs, retrain_job
 from ztdl_pipeline.resources import (
     DatasetSource,
@@ -71,6 +72,7 @@ defs = dg.Definitions.merge(
         asset_checks=[check for domain in LEGACY_DOMAINS for check in domain.checks],
         jobs=[*group_jobs, retrain_job],
         schedules=[weekly_retrain],
+        sensors=[failure_alerts],  # ztdl_pipeline/alerts.py: failed runs -> log, alerts.jsonl, webhook
         resources=resources(),
         executor=dg.in_process_executor,
     ),

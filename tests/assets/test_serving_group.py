@@ -39,7 +39,7 @@ def test_group_holds_the_wifi_chain_and_a_job():
     serving = [a for a in ALL_ASSETS if set(a.group_names_by_key.values()) == {"serving"}]
     keys = {key.to_user_string() for a in serving for key in a.keys}
     assert keys == {"raw/wifi_location_raw", "features/wifi_location_features", "models/wifi_fc_model", "reports/wifi_fc_report",
-                    "exports/wifi_fc_export"}
+                    "exports/wifi_fc_export", "predictions/wifi_fc_predictions"}
     assert defs.resolve_job_def("serving_job").name == "serving_job"
 
 

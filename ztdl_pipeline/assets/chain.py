@@ -1,6 +1,6 @@
 """The building block every domain uses: a Dagster Component that turns one catalogue module into
 
-    raw/<dataset> -> features/<dataset> -> models/<card> -> reports/<card> -> exports/<card>
+    raw/<dataset> -> features/<dataset> -> models/<card> -> reports/<card> -> exports/<card> [-> predictions/<card>]
 
 with the features checks (blocking), the export gate on reports (blocking) and the reload check on exports.
 A domain's folder under ztdl_pipeline/defs/ instantiates it in a few lines of defs.yaml:
@@ -9,7 +9,8 @@ A domain's folder under ztdl_pipeline/defs/ instantiates it in a few lines of de
     attributes: {catalog: ztdl_pipeline.catalog.tabular, group: tabular}
 
 The catalogue module may define RAW_FILES (names in catalog/datasets.py), GENERATED (core.specs.GeneratedData),
-FEATURES (core.specs.TableFeatures) and CARDS (core.specs.Card); `family` names the steps its cards use.
+FEATURES (core.specs.TableFeatures), CARDS (core.specs.Card) and PREDICTIONS (core.specs.Scoring: the examples whose
+current export scores its raw rows, predictions/<card>); `family` names the steps its cards use.
 """
 
 
@@ -23,6 +24,7 @@ from ztdl_pipeline.assets.exports import export_asset, export_reload_check
 from ztdl_pipeline.assets.family import Family
 from ztdl_pipeline.assets.features import features_asset, features_checks
 from ztdl_pipeline.assets.models import model_asset
+from ztdl_pipeline.assets.predictions import predictions_asset
 from ztdl_pipeline.assets.raw import generated_asset, raw_file_asset
 from ztdl_pipeline.assets.reports import export_gate_check, report_asset
 from ztdl_pipeline.catalog import datasets
@@ -49,6 +51,7 @@ def chain_definitions(catalog: ModuleType, group: str, family: Family) -> dg.Def
         card_asset_list, card_checks = card_assets(card, group, family)
         assets += card_asset_list
         checks += card_checks
+    assets += [predictions_asset(entry, group) for entry in getattr(catalog, "PREDICTIONS", ())]
     return dg.Definitions(assets=assets, asset_checks=checks)
 
 

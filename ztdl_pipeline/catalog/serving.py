@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ztdl_pipeline.core.features import TabularRecipe
 from ztdl_pipeline.core.report import BookNumber as B
-from ztdl_pipeline.core.specs import Card, TableFeatures
+from ztdl_pipeline.core.specs import Card, Scoring, TableFeatures
 
 _ROUTERS = tuple(f"a_{i}" for i in range(1, 8))
 
@@ -36,3 +36,6 @@ CARDS = (
               "The book serves this model with Flask and TF Serving; here `ztdl-serve` (make serve) answers "
               "TF Serving's REST API for data/exports/, and the same request works against TF Serving."),
 )
+
+# predictions/<card>: the current export scoring every source row as a consumer would (one line per example)
+PREDICTIONS = (Scoring("wifi_fc", dataset="wifi_location", target="location"),)

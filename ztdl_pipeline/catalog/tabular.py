@@ -9,7 +9,7 @@ from __future__ import annotations
 from ztdl_pipeline.catalog.datasets import CATALOG
 from ztdl_pipeline.core.features import Scaling, TabularRecipe
 from ztdl_pipeline.core.report import BookNumber as B
-from ztdl_pipeline.core.specs import Card, GeneratedData, TableFeatures
+from ztdl_pipeline.core.specs import Card, GeneratedData, Scoring, TableFeatures
 
 MODELS = "ztdl_pipeline.core.models:"
 
@@ -200,6 +200,9 @@ CARDS = (
         notes="DataCamp trains on all 891 rows and prints training accuracy; we hold out 20 % to test. Gate: test "
               "accuracy ≥ 0.63 (DataCamp's 0.6779 − 0.05), above the 0.62 of always predicting 'died'."),
 )
+
+# predictions/<card>: the current export scoring every source row as a consumer would (one line per example)
+PREDICTIONS = (Scoring("titanic_fc", dataset="titanic", id_column="PassengerId", target="Survived"),)
 
 # ------------------------------------------------------------------ ch5 sweeps (reports/banknotes_sweeps_report)
 

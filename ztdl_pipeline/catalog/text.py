@@ -11,6 +11,7 @@ splitting).
 from __future__ import annotations
 
 from ztdl_pipeline.core.report import BookNumber as B
+from ztdl_pipeline.core.specs import Scoring
 from ztdl_pipeline.core.text_features import TextExample
 
 _T = "ztdl_pipeline.core.text:"
@@ -99,6 +100,10 @@ CARDS = (
               "'br'), a 20,000-id vocabulary of the train split, 80 ids padded/truncated at the start. "
               "recurrent_dropout keeps Keras off the fused (cuDNN) LSTM kernel, so it trains slowly."),
 )
+
+# predictions/<card>: the current export of the served spam model (bag of words; its input is the raw text)
+# scoring every message as a consumer would (one line per example)
+PREDICTIONS = (Scoring("sms_bow", dataset="sms_spam", inputs={"text": "message"}, target="spam"),)
 
 # models/ and reports/ only: the model generates names, it does not classify (no export)
 NAMES_CARD = TextExample(

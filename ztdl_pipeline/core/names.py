@@ -10,7 +10,8 @@ docs/architecture.md, "Names in the graph".
 
 from __future__ import annotations
 
-SUFFIXES = {"raw": "raw", "features": "features", "models": "model", "reports": "report", "exports": "export"}
+SUFFIXES = {"raw": "raw", "features": "features", "models": "model", "reports": "report", "exports": "export",
+            "predictions": "predictions"}
 LAYERS = tuple(SUFFIXES)
 
 

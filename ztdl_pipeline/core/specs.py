@@ -114,3 +114,15 @@ class TableFeatures:
     recipe: Any  # core.features.TabularRecipe
     description: str
     min_rows: int = 40
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """predictions/<name>: the current export of card `name` scoring every row of raw/<dataset> as a consumer
+    would (core/predictions.py). One line per scored example in a catalogue module's PREDICTIONS."""
+
+    name: str  # the card whose export scores: exports/<name>
+    dataset: str  # the raw asset whose rows are scored: raw/<dataset>
+    inputs: Mapping[str, str] = field(default_factory=dict)  # serving input -> source column, where they differ
+    id_column: str | None = None  # a source column that identifies a row, kept beside the prediction
+    target: str | None = None  # the source column with the true label, kept as `actual`
