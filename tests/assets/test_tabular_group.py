@@ -175,3 +175,16 @@ def test_results_table_agrees_with_the_reports(tabular_run, tmp_path):
         line = next(line for line in text.splitlines() if line.startswith(f"| `{row.example}` |"))
         assert f"| {row.ours:.4f} |" in line and row.run_id[:8] in line
     assert all(r.verdict == "not run here" for r in heads if r.group != "tabular")
+
+
+def test_titanic_predictions_score_every_passenger_with_raw_values(tabular_run):
+    """predictions/titanic_fc_predictions: the current export scores every raw row, missing ages and ports included."""
+    from ztdl_pipeline.resources.io import read_parquet
+
+    _, root = tabular_run
+    table = read_parquet(root / "predictions" / "titanic_fc.parquet")
+    assert len(table) == 891 and table["PassengerId"].is_unique and set(table["export_version"]) == {1}
+    assert set(table["predicted_class"]) <= {0, 1} and set(table["actual"]) == {0, 1}
+    probabilities = table[["probability_0", "probability_1"]].to_numpy()
+    assert np.isfinite(probabilities).all()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)

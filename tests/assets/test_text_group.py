@@ -89,3 +89,17 @@ def test_exports_classify_raw_strings(text_run, tmp_path):
     bow = registry.load("sms_bow", root=root / "exports")  # keep the loaded object alive while serving
     spam = bow.serve({"text": tf.constant(messages)}).numpy()
     assert spam[0, 0] > spam[1, 0]  # the prize message looks more like spam than the chat
+
+
+def test_the_spam_predictions_score_every_message_with_the_current_export(text_run):
+    """predictions/sms_bow_predictions: the served spam model's current export scores every raw message."""
+    from ztdl_pipeline.resources.io import read_parquet
+
+    _, root = text_run
+    if not (root / "exports" / "sms_bow" / "1").is_dir():
+        pytest.skip("the fast sms_bow model was refused by its gate: nothing to score with")
+    table = read_parquet(root / "predictions" / "sms_bow.parquet")
+    assert len(table) == 5572 and set(table["export_version"]) == {1}
+    assert set(table["predicted_class"]) <= {"ham", "spam"} and (table["actual"] == "spam").sum() == 747
+    assert (table["predicted_class"] == table["actual"]).mean() > 0.85
+    np.testing.assert_allclose(table["probability_ham"] + table["probability_spam"], 1.0, atol=1e-6)
