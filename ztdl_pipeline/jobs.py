@@ -5,8 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 # text: ch8; embeddings: ch12/ch26 (GloVe and Reuters need config offline); transfer: ch11 (the Xception
-# weights and the sports pictures need network or local paths; see the README)
-GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer")
+# weights and the sports pictures need network or local paths; see the README); fundamentals: DataCamp's
+# forward-propagation and gradient lessons in NumPy (no data file)
+GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer", "fundamentals")
 
 group_jobs = [
     dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group),

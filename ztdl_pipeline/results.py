@@ -16,7 +16,7 @@ from typing import Any
 
 from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
-from ztdl_pipeline.core.results import Row, headline_row, other_numbers, render
+from ztdl_pipeline.core.results import Row, headline_row, other_numbers, render, report_numbers
 
 
 def examples() -> list[tuple[str, Any]]:
@@ -50,6 +50,15 @@ def rows(root: Path) -> tuple[list[Row], list[list[Any]]]:
     return heads, others
 
 
+def report_rows(root: Path) -> list[list[Any]]:
+    """The numbers of the reports without a model: a catalogue module's REPORT_NUMBERS ({report name: the book's
+    numbers}) next to what reports/<name>/metrics.json holds (none yet: "not run here")."""
+    from ztdl_pipeline import catalog
+
+    return [row for _, module in catalog.modules() for report, book in getattr(module, "REPORT_NUMBERS", {}).items()
+            for row in report_numbers(report, book, read_metrics(root, report))]
+
+
 def machine() -> str:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
@@ -61,7 +70,8 @@ def machine() -> str:
 
 def write(root: Path, out: Path) -> Path:
     heads, others = rows(root)
-    text = render(heads, others, root=str(root), machine=machine(), generated=time.strftime("%Y-%m-%d %H:%M %Z"))
+    text = render(heads, others, root=str(root), machine=machine(), generated=time.strftime("%Y-%m-%d %H:%M %Z"),
+                  reports=report_rows(root))
     return atomic.write_text(out, text)
 
 
@@ -74,7 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     root = settings.profile_root(args.profile, args.root)
     path = write(root, Path(args.out))
     heads, _ = rows(root)
-    print(f"{path}: {sum(r.ours is not None for r in heads)} of {len(heads)} examples with a report under {root}")
+    numbers = report_rows(root)
+    print(f"{path}: {sum(r.ours is not None for r in heads)} of {len(heads)} examples with a report under {root}; "
+          f"{sum(row[4] == 'matches' for row in numbers)} of {len(numbers)} numbers of reports without a model match")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from ztdl_pipeline import results
 
 pytestmark = pytest.mark.book
 
-GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings")
+GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "fundamentals")
 
 # examples whose data or weights this machine (and CI) does not have: no report is expected
 NOT_HERE = {
@@ -89,3 +89,12 @@ def test_the_results_file_renders_every_row(book_root, tmp_path, rows):
         assert row.verdict in line
         if row.ours is not None:
             assert f"{row.ours:.4f}" in line and row.run_id[:8] in line
+
+
+def test_every_number_of_the_reports_without_a_model_matches_the_book(book_root):
+    """reports/fundamentals (DataCamp's forward-propagation and gradient lessons): every printed number within
+    the book's rounding."""
+    numbers = results.report_rows(book_root)
+    assert numbers, "no catalogue module lists REPORT_NUMBERS"
+    differ = [row for row in numbers if row[4] != "matches"]
+    assert not differ, differ

@@ -66,6 +66,8 @@ def test_every_reference_in_the_catalogue_resolves():
     references += [(data.name, data.generator) for _, module in catalog.modules()
                    for data in getattr(module, "GENERATED", ())]
     references += [(entry.name, entry.reader) for entry in datasets.CATALOG.values() if entry.reader]
+    references += [(lesson.name, lesson.compute) for _, module in catalog.modules()
+                   for lesson in getattr(module, "LESSONS", ())]
     assert len(references) > 20
     unresolved = [f"{name}: {path}" for name, path in references if not callable(resolve(path))]
     assert not unresolved

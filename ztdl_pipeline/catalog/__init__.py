@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any
 
 # the domains (asset groups), in the order the docs list them; each has a module ztdl_pipeline/catalog/<domain>.py
-DOMAINS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer")
+DOMAINS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer", "fundamentals")
 
 
 def modules() -> Iterator[tuple[str, ModuleType]]:

@@ -86,6 +86,22 @@ def other_numbers(example: Any, metrics: Mapping[str, Any] | None) -> list[list[
     return rows
 
 
+def report_numbers(report: str, book: Iterable[Any], metrics: Mapping[str, Any] | None) -> list[list[Any]]:
+    """The numbers a report without a model reproduces (e.g. reports/fundamentals: arithmetic, no gate): each
+    printed number, ours beside it, and whether ours is within the book's rounding (half a unit of the last
+    digit printed)."""
+    from ztdl_pipeline.core.fundamentals import printed_rounding
+
+    rows = []
+    for number in book:
+        ours = lookup_metric(metrics, number.split, number.metric) if metrics else None
+        verdict = ("not run here" if ours is None else
+                   "matches" if abs(ours - number.value) <= printed_rounding(number.value) else "differs")
+        rows.append([f"reports/{report}", f"{number.split}/{number.metric}", number.value, ours, verdict,
+                     number.where])
+    return rows
+
+
 def _fmt(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -94,7 +110,8 @@ def _fmt(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machine: str, generated: str) -> str:
+def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machine: str, generated: str,
+           reports: Iterable[list[Any]] = ()) -> str:
     rows = list(rows)
     header = ["example", "group", "gate metric", "book", "ours", "tolerance", "gate threshold", "baseline",
               "verdict", "profile", "run", "date", "commit"]
@@ -127,4 +144,13 @@ def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machi
         lines += ["", "## Every other number the book prints", "",
                   "| example | metric | book | ours | where in the book |", "|---|---|---:|---:|---|"]
         lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in others]
+    reports = list(reports)
+    if reports:
+        lines += ["", "## Numbers of reports without a model", "",
+                  "Worked arithmetic the seeds print (no model, no export, no gate): each number must match the "
+                  "book's within its rounding (half a unit of the last digit printed); the report's blocking check "
+                  "holds it there.", "",
+                  "| report | number | book | ours | verdict | where in the book |", "|---|---|---:|---:|---|---|"]
+        exact = [[f"{c:.10g}" if isinstance(c, (int, float)) else c for c in row] for row in reports]  # as printed
+        lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in exact]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""The fundamentals domain (DataCamp's forward-propagation and gradient lessons, in NumPy): group `fundamentals`."""
