@@ -8,16 +8,21 @@
 #   make sweep     end runs whose process died (killed, crashed) and free the pool slots they held
 #   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
 #   make bench     benchmarks; results in bench/results/
-# Variables: TF=cpu|gpu (TensorFlow flavour), PYTHON, SELECT (asset selection for make run)
+#   make home      write $DAGSTER_HOME/dagster.yaml (SQLite, or PostgreSQL when ZTDL_POSTGRES_URL is set)
+# Variables: TF=cpu|gpu (TensorFlow flavour), EXTRAS=deploy (more extras, comma-separated: deploy brings
+# dagster-postgres), PYTHON, SELECT (asset selection for make run), ZTDL_POSTGRES_URL (docs/deployment.md)
 
 PYTHON ?= python3
 VENV ?= .venv
 TF ?= cpu
+EXTRAS ?= $(if $(ZTDL_POSTGRES_URL),deploy)
 SELECT ?= group:tabular or group:serving
 PORT ?= 3000
 SERVE_PORT ?= 8501
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
+comma := ,
+EXTRA_STAMPS := $(foreach extra,$(subst $(comma), ,$(EXTRAS)),$(VENV)/.installed-extra-$(extra))
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
@@ -25,7 +30,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep
 
-install: $(STAMP)
+install: $(STAMP) $(EXTRA_STAMPS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,19 +39,39 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# an extra stays installed once asked for (until pyproject.toml or TF changes): no reinstall when EXTRAS changes
+$(VENV)/.installed-extra-%: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[$(TF),dev,$*]'
+	@touch $@
+
 # the Dagster instance: run history survives between commands; no telemetry on offline machines;
 # the "gpu" pool runs one training step at a time across runs; run monitoring for daemon runs.
-# Written from ztdl_pipeline/instance/dagster.yaml, again whenever that template is newer (an older
-# instance file is kept as dagster.yaml.bak).
-INSTANCE_TEMPLATE := ztdl_pipeline/instance/dagster.yaml
+# Written from ztdl_pipeline/instance/dagster.yaml (everything in SQLite under DAGSTER_HOME), or from
+# ztdl_pipeline/instance/dagster-postgres.yaml when ZTDL_POSTGRES_URL is set (run, event-log and schedule
+# storage in that database; docs/deployment.md); again whenever that template is newer or the choice
+# changed (an older instance file is kept as dagster.yaml.bak).
+INSTANCE_KIND := $(if $(ZTDL_POSTGRES_URL),postgres,sqlite)
+INSTANCE_TEMPLATE := ztdl_pipeline/instance/$(if $(ZTDL_POSTGRES_URL),dagster-postgres,dagster).yaml
+
+ifneq ($(ZTDL_POSTGRES_URL),)
+ifeq ($(filter postgresql+psycopg2://%,$(ZTDL_POSTGRES_URL)),)
+$(error ZTDL_POSTGRES_URL must start with postgresql+psycopg2:// (SQLAlchemy's URL with the psycopg2 driver that dagster-postgres installs))
+endif
+endif
 
 home: $(DAGSTER_HOME)/dagster.yaml
 
-$(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_TEMPLATE)
+$(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_TEMPLATE) $(DAGSTER_HOME)/.instance-$(INSTANCE_KIND)
 	@mkdir -p $(DAGSTER_HOME)
 	@if [ -f $@ ] && ! cmp -s $(INSTANCE_TEMPLATE) $@; then cp $@ $@.bak; \
 		echo "$@: updated from $(INSTANCE_TEMPLATE) (previous file kept as $@.bak)"; fi
 	@cp $(INSTANCE_TEMPLATE) $@
+
+# which template the instance file came from: a switch between SQLite and PostgreSQL rewrites it
+$(DAGSTER_HOME)/.instance-%:
+	@mkdir -p $(DAGSTER_HOME)
+	@rm -f $(DAGSTER_HOME)/.instance-*
+	@touch $@
 
 # runs whose process was killed or crashed: marked failed, their pool slots freed (ztdl_pipeline/recovery.py);
 # history under keys from before the rename carried over to the new keys (ztdl_pipeline/migrate.py)

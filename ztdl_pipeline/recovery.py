@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INSTANCE_TEMPLATE = Path(__file__).resolve().parent / "instance" / "dagster.yaml"
+from ztdl_pipeline.instance import TEMPLATE as INSTANCE_TEMPLATE  # noqa: F401  (the Makefile's default instance file)
+
 HOST_TAG = "ztdl/host"  # optional run tag: a run tagged with another host is never touched
 IN_PROGRESS = ("STARTING", "STARTED", "CANCELING")
 REUSE_SLACK_S = 2.0  # a pid whose process started this long after the run did belongs to another process

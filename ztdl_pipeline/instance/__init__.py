@@ -1,1 +1,12 @@
-"""The Dagster instance settings of this project (dagster.yaml), copied to $DAGSTER_HOME by the Makefile."""
+"""The Dagster instance settings of this project (dagster.yaml), copied to $DAGSTER_HOME by the Makefile.
+
+TEMPLATE keeps everything in SQLite under $DAGSTER_HOME (nothing to start); POSTGRES_TEMPLATE moves run,
+event-log and schedule storage to the PostgreSQL database named by the environment variable POSTGRES_URL_ENV,
+and the Makefile picks it whenever that variable is set (docs/deployment.md)."""
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE / "dagster.yaml"
+POSTGRES_TEMPLATE = HERE / "dagster-postgres.yaml"
+POSTGRES_URL_ENV = "ZTDL_POSTGRES_URL"
