@@ -1,5 +1,6 @@
 # ztdl-pipeline — every target installs what it needs first (a fresh clone needs nothing else).
-#   make run       materialize the default selection (tabular + serving groups) at the book's settings
+#   make run       materialize what is missing or stale in SELECT (default: tabular + serving) at the book's
+#                  settings; FORCE=1 materializes all of it
 #   make test      offline CPU test suite, fast profile
 #   make test-faults  the fault cases only (tests marked `fault`)
 #   make test-book book-settings runs compared with the book's numbers (slow)
@@ -82,7 +83,7 @@ sweep: install home
 run: install home
 	$(BIN)/python -m ztdl_pipeline.recovery
 	$(BIN)/python -m ztdl_pipeline.migrate
-	$(BIN)/dagster asset materialize -m ztdl_pipeline.definitions --select '$(SELECT)'
+	$(BIN)/python -m ztdl_pipeline.run --select '$(SELECT)' $(if $(FORCE),--force,)
 
 test: install
 	$(BIN)/python -m pytest -q -ra
@@ -111,6 +112,7 @@ bench: install home
 	$(BIN)/python bench/materialize_time.py
 	$(BIN)/python bench/serving_latency.py
 	$(BIN)/python bench/soak.py
+	$(BIN)/python bench/living_cycle.py
 	$(BIN)/python bench/windows.py
 	$(BIN)/python bench/vision_throughput.py
 	$(BIN)/python bench/text_tokenize.py

@@ -1,19 +1,19 @@
-"""The code location: the autoloaded defs folder (ztdl_pipeline/defs/: one folder per domain), the domains not
-yet written as cards, jobs, schedules, resources and the executor.
+"""The code location: the autoloaded defs folder (ztdl_pipeline/defs/: one folder per domain), the observed
+sources its raw assets read, jobs, schedules, sensors, automation, resources and the executor.
 
 Importing this module must not import TensorFlow (bench/import_time.py measures it).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import warnings
 from pathlib import Path
 
 import dagster as dg
 
+from ztdl_pipeline import automation, settings
 from ztdl_pipeline.alerts import failure_alerts
+from ztdl_pipeline.assets.sources import observation_sensor, source_asset, source_names
 from ztdl_pipeline.jobs import group_jobs, retrain_job
 from ztdl_pipeline.resources import (
     DatasetSource,
@@ -58,25 +58,28 @@ def defs_folder() -> dg.Definitions:
         return dg.load_defs(defs_root=ztdl_pipeline.defs, project_root=root)
 
 
-# the domains not yet written as cards: one module per group under ztdl_pipeline/assets/
-LEGACY_DOMAINS = [importlib.import_module(f"ztdl_pipeline.assets.{name}")
-                  for name in ("timeseries", "vision", "text", "embeddings", "transfer")
-                  if importlib.util.find_spec(f"ztdl_pipeline.assets.{name}") is not None]
+def location() -> dg.Definitions:
+    """Everything the code location holds. In-process execution: every step of a run shares one Python process,
+    so TensorFlow is imported and configured once per run instead of once per step (README: "Runs use the
+    in-process executor"). Automation conditions and freshness policies are set in one place
+    (ztdl_pipeline/automation.py); every observed source a raw asset reads gets its source asset and the sensor."""
+    folder = defs_folder()
+    sources = source_names(folder.assets or [])  # {dataset: group}
+    return dg.Definitions.merge(
+        automation.apply(folder, settings.resolve_profile()),
+        dg.Definitions(
+            assets=[source_asset(name, group) for name, group in sorted(sources.items())],
+            jobs=[*group_jobs, retrain_job],
+            schedules=[weekly_retrain],
+            # failure_alerts (ztdl_pipeline/alerts.py): failed runs -> log, alerts.jsonl, webhook
+            sensors=[observation_sensor(sources), automation.automation_sensor(), failure_alerts],
+            resources=resources(),
+            executor=dg.in_process_executor,
+        ),
+    )
 
-# In-process execution: every step of a run shares one Python process, so TensorFlow is imported and
-# configured once per run instead of once per step (see "Runs use the in-process executor" in the README).
-defs = dg.Definitions.merge(
-    defs_folder(),
-    dg.Definitions(
-        assets=[asset for domain in LEGACY_DOMAINS for asset in domain.assets],
-        asset_checks=[check for domain in LEGACY_DOMAINS for check in domain.checks],
-        jobs=[*group_jobs, retrain_job],
-        schedules=[weekly_retrain],
-        sensors=[failure_alerts],  # ztdl_pipeline/alerts.py: failed runs -> log, alerts.jsonl, webhook
-        resources=resources(),
-        executor=dg.in_process_executor,
-    ),
-)
 
-ALL_ASSETS = list(defs.assets or [])  # every asset and check of the location, for tools and tests
+defs = location()
+# every asset (observable sources apart) and check of the location, for tools and tests
+ALL_ASSETS = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
 ALL_CHECKS = list(defs.asset_checks or [])

@@ -8,7 +8,8 @@ tell their layer (`raw/iris_raw`, `models/iris_softmax_model`). Stored files did
 `carry_history(instance, graph)` copies, for every defined asset whose old key has a materialization and
 whose new key has none, the latest materialization (metadata, data version, code version and input data
 versions with the input keys renamed, so staleness keeps working) and the latest evaluation of each of its
-checks (pointed at the copied materialization). The copies are runless events with `migrated_from` in
+checks (pointed at the copied materialization); a raw asset's copy also records its observed source
+(`sources/<name>_source`, which came later) at the version it read, the sha256 of the bytes. The copies are runless events with `migrated_from` in
 their metadata. It is idempotent: an asset whose new key has history is left alone. Old keys keep their
 history unless `--wipe-old` is given. `make run`, `make dev` and `make sweep` run it after the recovery
 sweep (`python -m ztdl_pipeline.migrate`); with nothing to carry it does not load the code location.
@@ -98,6 +99,9 @@ def carry_history(instance, graph, *, wipe_old: bool = False) -> Report:
         for tag, value in list(tags.items()):  # point at the copies of inputs carried earlier in this pass
             if tag.startswith(INPUT_PREFIXES[1]) and value.isdigit() and int(value) in new_ids:
                 tags[tag] = str(new_ids[int(value)])
+        for parent in graph.get(new).parent_keys:  # a raw asset read its observed source's bytes: same sha256
+            if names.split_key(parent.path)[0] == "sources" and DATA_VERSION_TAG in tags:
+                tags.setdefault(INPUT_PREFIXES[0] + parent.to_user_string(), tags[DATA_VERSION_TAG])
         instance.report_runless_asset_event(dg.AssetMaterialization(
             asset_key=new, description=event.description, tags=tags,
             metadata={**event.metadata, "migrated_from": f"{old.to_user_string()} (run {record.run_id or '-'})"}))

@@ -8,6 +8,7 @@ from pathlib import Path
 DATA_DIR_ENV = "ZTDL_DATA_DIR"
 MIRROR_ENV = "ZTDL_DATA_MIRROR"
 PROFILE_ENV = "ZTDL_PROFILE"
+SOURCE_ENV_PREFIX = "ZTDL_SOURCE_"  # + the dataset's name in capitals: ZTDL_SOURCE_IRIS=/path/to/iris.csv
 
 
 def data_dir() -> Path:
@@ -31,6 +32,17 @@ def profile_root(profile: str | None, base: str | Path | None = None) -> Path:
 def mirror_dir() -> Path | None:
     """Local mirror of the book's data/ folder, if one is configured."""
     value = os.environ.get(MIRROR_ENV)
+    return Path(value).expanduser().resolve() if value else None
+
+
+def source_env(dataset: str) -> str:
+    """The variable that points dataset `dataset` at a user's own file: ZTDL_SOURCE_<NAME>."""
+    return SOURCE_ENV_PREFIX + "".join(c if c.isalnum() else "_" for c in dataset).upper()
+
+
+def configured_source(dataset: str) -> Path | None:
+    """The user's own file for `dataset` ($ZTDL_SOURCE_<NAME>), if one is configured."""
+    value = os.environ.get(source_env(dataset))
     return Path(value).expanduser().resolve() if value else None
 
 

@@ -148,7 +148,7 @@ def test_asset_nodes_and_groups(server):
     for key in IRIS_CHAIN:
         assert groups.get(tuple(key)) == "tabular", key
     layers = {key[0] for key in groups}
-    assert layers == {"raw", "features", "models", "reports", "exports"}
+    assert layers == {"sources", "raw", "features", "models", "reports", "exports", "predictions"}
     from ztdl_pipeline.jobs import GROUPS
 
     assert set(groups.values()) == set(GROUPS)  # every group the UI shows is a declared domain with its job

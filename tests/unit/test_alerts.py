@@ -88,7 +88,7 @@ def test_a_failed_run_is_recorded_and_posted_to_the_webhook(home, webhook, monke
     assert [s["step"] for s in line["failed_steps"]] == ["raw__broken_raw"]
     assert "the source file is gone" in line["failed_steps"][0]["error"]
     assert line["error"] and line["tags"] == {"ztdl/profile": "fast"}
-    assert abs(dt.datetime.fromisoformat(line["time"]) - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
+    assert abs(dt.datetime.fromisoformat(line["time"]) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
 
     [(path, content_type, posted)] = receiver.received
     assert path == "/hooks/ztdl" and content_type == "application/json" and posted == line
@@ -129,7 +129,7 @@ def test_no_webhook_set_still_records_the_alert(home):
 
 
 def test_the_payload_is_plain_data_and_lines_never_tear(tmp_path):
-    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     payload = alerts.alert_payload(run_id="r1", job="__ASSET_JOB", error=None, when=when,
                                    failed_steps=[{"step": "models__x_model", "error": "boom\n" + "y" * 5000}],
                                    failed_assets=["models/x_model", "models/x_model"],

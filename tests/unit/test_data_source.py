@@ -234,9 +234,11 @@ def test_an_invalid_unpinned_copy_in_the_cache_is_removed_not_reused(dirs):
     unpinned = dataclasses.replace(IRIS, sha256=None, alt_sha256=())
     cache.mkdir()
     (cache / IRIS.filename).write_text("sepal_length,sepal_width\n1,2\n")  # parses, but not iris's columns
-    source = DatasetSource(cache_dir=str(cache), mirror_dir=str(mirror), allow_download=False)
+    no_mirror = DatasetSource(cache_dir=str(cache), mirror_dir=str(cache / "none"), allow_download=False)
     with pytest.raises(DataError, match="missing column"):
-        source.fetch(unpinned, validate=_parse)
+        no_mirror.fetch(unpinned, validate=_parse)
     assert _files(cache) == []
-    path, _, origin = source.fetch(unpinned, validate=_parse)  # the next fetch takes the good mirror copy
-    assert origin == "mirror" and len(_parse(path)) == 150
+    (cache / IRIS.filename).write_text("sepal_length,sepal_width\n1,2\n")
+    source = DatasetSource(cache_dir=str(cache), mirror_dir=str(mirror), allow_download=False)
+    path, _, origin = source.fetch(unpinned, validate=_parse)  # a mirror copy that differs wins over the cache
+    assert origin == "mirror" and len(_parse(path)) == 150 and path == cache / IRIS.filename

@@ -5,6 +5,7 @@ builds them here.
 """
 
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,40 @@ def versioned_asset(*parts: Any, **asset_kwargs: Any) -> Callable[[Callable], dg
 
     def wrap(fn: Callable) -> dg.AssetsDefinition:
         return dg.asset(code_version=versioning.code_version(fn, *parts), **asset_kwargs)(fn)
+
+    return wrap
+
+
+# a raw asset's fetch is retried on transient failures (network, server); see `source_asset`
+RAW_RETRY = dg.RetryPolicy(max_retries=3, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def permanent_errors(fn: Callable) -> Callable:
+    """Bad input (core.errors.DataError: a hash mismatch, wrong columns, a bad configured path) fails at once
+    and is never retried; a FetchFailed (network) and any other error go to the asset's retry policy."""
+    from ztdl_pipeline.core.errors import DataError
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except DataError as exc:
+            if getattr(exc, "transient", False):
+                raise
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+
+    return guarded
+
+
+def source_asset(source: str, *parts: Any, **asset_kwargs: Any) -> Callable[[Callable], dg.AssetsDefinition]:
+    """`versioned_asset` for a raw asset that reads catalogue dataset `source`: it depends on the observed
+    source `sources/<source>_source` (assets/sources.py), retries transient failures and fails at once on bad
+    input."""
+
+    def wrap(fn: Callable) -> dg.AssetsDefinition:
+        deps = [*asset_kwargs.pop("deps", ()), key("sources", source)]
+        return dg.asset(code_version=versioning.code_version(fn, *parts), deps=deps, retry_policy=RAW_RETRY,
+                        **asset_kwargs)(permanent_errors(fn))
 
     return wrap
 

@@ -10,7 +10,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.assets.base import key, ref, table_schema, versioned_asset
+from ztdl_pipeline.assets.base import key, ref, source_asset, table_schema, versioned_asset
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog.datasets import DatasetFile
 from ztdl_pipeline.core.specs import GeneratedData
@@ -18,7 +18,7 @@ from ztdl_pipeline.resources.data_source import DatasetSource
 
 
 def raw_file_asset(entry: DatasetFile, group: str) -> dg.AssetsDefinition:
-    @versioned_asset(ref(entry.reader), key=key("raw", entry.name), group_name=group, io_manager_key="parquet_io",
+    @source_asset(entry.name, ref(entry.reader), key=key("raw", entry.name), group_name=group, io_manager_key="parquet_io",
                      kinds={"pandas", "parquet"}, description=f"{entry.filename}: {entry.description}")
     def _raw(context: dg.AssetExecutionContext, data_source: DatasetSource) -> dg.Output[pd.DataFrame]:
         # a file without a pinned hash is parsed before it may enter the cache (the hash cannot vouch for it)

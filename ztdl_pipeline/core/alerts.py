@@ -27,7 +27,7 @@ def alert_payload(*, run_id: str, job: str, error: str | None, failed_steps: Seq
                   when: dt.datetime | None = None) -> dict[str, Any]:
     """The alert for one failed run: run id, job, the failed steps (each with its error), the assets that failed
     to materialize, the run's error message, its profile and commit tags where set, and the time (UTC ISO 8601)."""
-    when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    when = (when or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     steps = [{"step": str(s["step"]), "error": _cut(s.get("error"))} for s in failed_steps]
     return {
         "kind": "run_failure",

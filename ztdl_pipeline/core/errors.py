@@ -16,3 +16,10 @@ class DataError(ValueError):
         if fix:
             message += f"\n  fix: {fix}"
         super().__init__(message)
+
+
+class FetchFailed(DataError):
+    """A download or remote check that failed on the way (network, server): worth retrying, unlike a file
+    whose bytes or columns are wrong."""
+
+    transient = True

@@ -10,8 +10,8 @@ docs/architecture.md, "Names in the graph".
 
 from __future__ import annotations
 
-SUFFIXES = {"raw": "raw", "features": "features", "models": "model", "reports": "report", "exports": "export",
-            "predictions": "predictions"}
+SUFFIXES = {"sources": "source", "raw": "raw", "features": "features", "models": "model", "reports": "report",
+            "exports": "export", "predictions": "predictions"}
 LAYERS = tuple(SUFFIXES)
 
 

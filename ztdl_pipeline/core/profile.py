@@ -22,12 +22,14 @@ class ProfileRules:
     applies_fast_overrides: bool  # a card's `fast` values replace its book values (unless set explicitly)
     gate: str  # "book": book value − tolerance (or the card's threshold); "floor": the card's fast floor
     storage_subfolder: str  # "" for the storage root itself; profiles never share an output folder
+    cron_groups: tuple[str, ...] = ()  # groups retrained on a schedule, not on every upstream change (hours)
 
 
 def rules(profile: str) -> ProfileRules:
     """What a profile name means. The one place that interprets it."""
     if profile == "book":
-        return ProfileRules("book", applies_fast_overrides=False, gate="book", storage_subfolder="")
+        return ProfileRules("book", applies_fast_overrides=False, gate="book", storage_subfolder="",
+                            cron_groups=("vision", "transfer", "embeddings"))
     if profile == "fast":
         return ProfileRules("fast", applies_fast_overrides=True, gate="floor", storage_subfolder="fast")
     raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} "

@@ -19,7 +19,7 @@ import dagster as dg
 from ztdl_pipeline import settings
 from ztdl_pipeline.catalog.datasets import DatasetFile, DatasetFolder
 from ztdl_pipeline.core import atomic
-from ztdl_pipeline.core.errors import DataError
+from ztdl_pipeline.core.errors import DataError, FetchFailed
 from ztdl_pipeline.core.names import user_key
 from ztdl_pipeline.core.schema import sha256_file
 
@@ -66,21 +66,30 @@ class DatasetSource(dg.ConfigurableResource):
         A file without a pinned sha256 cannot be proven by its hash, so `validate` (a parser that raises
         DataError) judges it instead: before a mirror copy enters the cache, right after a download (a bad
         one is removed again), and on every cache hit; nothing invalid stays in the cache."""
+        configured = settings.configured_source(entry.name)
+        if configured is not None:
+            return self._configured(entry, configured, validate, log)
         cached = self._cache() / entry.filename
         check = validate if entry.sha256 is None else None
+        mirror_copy = self._mirror_copy(entry)
         if cached.exists():
             digest = sha256_file(cached)
-            if entry.sha256 is None or digest in entry.accepted_sha256:  # None: hash unknown, recorded only
+            good = entry.sha256 is None or digest in entry.accepted_sha256  # None: hash unknown, recorded only
+            if good and mirror_copy is not None and sha256_file(mirror_copy) != digest:
+                good = False  # the mirror's copy changed: the cache never hides it (verified just below)
+                if log:
+                    log.info(f"{mirror_copy} differs from the cached copy {cached}; reading the mirror again")
+            elif not good and log:
+                log.warning(f"{cached}: sha256 {digest} does not match the catalog; fetching a good copy")
+            if good:
                 if entry.sha256 is None and log:
                     log.warning(f"{cached}: the catalog has no sha256 for {entry.filename}; using it unverified "
                                 f"(sha256 {digest})")
                 _validated(cached, check, remove=True)
                 return cached, digest, "cache"
-            if log:
-                log.warning(f"{cached}: sha256 {digest} does not match the catalog; fetching a good copy")
         mirror = self._mirror()
-        if mirror is not None and (mirror / entry.filename).exists():
-            source = mirror / entry.filename
+        if mirror_copy is not None:
+            source = mirror_copy
             digest = self._verify(source, entry)
             _validated(source, check, remove=False)
             with atomic.atomic_path(cached) as tmp:
@@ -95,6 +104,68 @@ class DatasetSource(dg.ConfigurableResource):
                             "or allow downloads")
         return cached, _validated(cached, check, remove=True, digest=self._download(entry, cached)), "download"
 
+    # ------------------------------------------------------------ observing (the source sensor, make run)
+
+    @staticmethod
+    def source_variable(dataset: str) -> str:
+        """The environment variable that points `dataset` at a user's own file (ZTDL_SOURCE_<NAME>)."""
+        return settings.source_env(dataset)
+
+    def observe(self, entry: DatasetFile | DatasetFolder, stats: dict | None = None):
+        """What `entry`'s source holds now (core/sources.Observation): the configured file, else the mirror's
+        copy, else the canonical URL's ETag / Last-Modified (when downloads are allowed)."""
+        from ztdl_pipeline.core import sources
+
+        if isinstance(entry, DatasetFile):
+            configured = settings.configured_source(entry.name)
+            if configured is not None:
+                if not configured.is_file():
+                    return sources.Observation(None, "unavailable", f"{settings.source_env(entry.name)} points "
+                                                                    f"at {configured}, which is not a file")
+                return sources.Observation(sources.file_version(configured, stats), "configured", str(configured))
+            copy = self._mirror_copy(entry)
+            if copy is not None:
+                return sources.Observation(sources.file_version(copy, stats), "mirror", str(copy))
+        else:
+            mirror = self._mirror()
+            if mirror is not None and (mirror / entry.folder).is_dir():
+                return sources.Observation(sources.folder_version(mirror / entry.folder), "mirror",
+                                           str(mirror / entry.folder))
+        url = entry.url
+        if url.startswith("file:"):
+            path = Path(urllib.parse.urlparse(url).path)
+            if path.is_file():
+                return sources.Observation(sources.file_version(path, stats), "file", str(path))
+            return sources.Observation(None, "unavailable", f"{path} does not exist")
+        if not url:
+            return sources.Observation(None, "unavailable", "the catalog gives no URL and no mirror holds it")
+        if not self.allow_download:
+            return sources.Observation(None, "unavailable", f"not in a mirror, no {settings.source_env(entry.name)}"
+                                                            ", and downloads are disabled")
+        version, detail = sources.url_version_checked(url, stats, timeout=min(self.timeout_seconds, 5.0))
+        return sources.Observation(version, "url" if version else "unavailable", detail)
+
+    def _mirror_copy(self, entry: DatasetFile) -> Path | None:
+        mirror = self._mirror()
+        return mirror / entry.filename if mirror is not None and (mirror / entry.filename).is_file() else None
+
+    @staticmethod
+    def _configured(entry: DatasetFile, path: Path, validate: Callable[[Path], Any] | None, log
+                    ) -> tuple[Path, str, str]:
+        """The user's own file ($ZTDL_SOURCE_<NAME>), read in place: no pinned hash can vouch for it, so its
+        schema and values are checked instead, and no cached copy stands in for it."""
+        env = settings.source_env(entry.name)
+        if not path.is_file():
+            raise DataError(path, f"{env} points at {path}, which is not a file",
+                            f"point {env} at a {entry.filename}-like file, or unset it to use the book's file")
+        if validate is not None:
+            validate(path)
+        digest = sha256_file(path)
+        if log:
+            log.info(f"{user_key('raw', entry.name)}: reading {path} ({env}; sha256 {digest[:12]}; no pinned "
+                     "hash, its columns and values were checked)")
+        return path, digest, "configured"
+
     def _download(self, entry: DatasetFile, target: Path) -> str:
         try:
             with atomic.atomic_path(target) as tmp:
@@ -106,7 +177,7 @@ class DatasetSource(dg.ConfigurableResource):
         except DataError:
             raise  # a hash mismatch is reported as such, not as a failed download
         except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as exc:
-            raise DataError(entry.filename, f"download from {entry.url} failed ({exc})",
+            raise FetchFailed(entry.filename, f"download from {entry.url} failed ({exc})",
                             f"check the network, or set {settings.MIRROR_ENV} to a local folder with "
                             f"{entry.filename} (sha256 {entry.sha256}), or copy it to {target}") from None
 

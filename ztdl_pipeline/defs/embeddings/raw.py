@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.assets.base import key, versioned_asset
+from ztdl_pipeline.assets.base import key, source_asset
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.resources.data_source import DatasetSource
@@ -46,7 +46,7 @@ def _fetch(data_source: DatasetSource, entry, log, fix: str):
         raise DataError(exc.source, exc.problem + " (this file is not in the data mirror)", fix) from None
 
 
-@versioned_asset(key=key("raw", "glove_6b_50d"), group_name="embeddings", io_manager_key="parquet_io",
+@source_asset("glove_6b_50d", key=key("raw", "glove_6b_50d"), group_name="embeddings", io_manager_key="parquet_io",
                  kinds={"pandas", "parquet"},
                  description="GloVe 6B 50d (glove.6B.zip from Stanford, or a local .zip / .txt given in the run "
                              "config): the verified file, one row; its sha256 is the data version. Not in the data "
@@ -70,7 +70,7 @@ def raw_glove_6b_50d(context: dg.AssetExecutionContext, config: GloveSourceConfi
         "canonical_url": dg.MetadataValue.url(entry.url), "dagster/row_count": 1})
 
 
-@versioned_asset(key=key("raw", "reuters"), group_name="embeddings", io_manager_key="parquet_io",
+@source_asset("reuters", key=key("raw", "reuters"), group_name="embeddings", io_manager_key="parquet_io",
                  kinds={"pandas", "parquet"},
                  description="Keras' reuters.npz + reuters_word_index.json (canonical URLs, or copies given in the run "
                              "config), verified: one row per file; the two hashes make the data version. Not in the "

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.assets.base import key, ref, versioned_asset
+from ztdl_pipeline.assets.base import key, ref, source_asset
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.catalog import text as catalog
@@ -22,7 +22,7 @@ RawTextConfig = values_config("raw_text", catalog.RAW, "IMDB: the first per_fold
 def raw_text_asset(name: str) -> dg.AssetsDefinition:
     entry, reader = datasets.get(name), catalog.RAW_READERS[name]
 
-    @versioned_asset(ref(reader), catalog.RAW_FAST, key=key("raw", name), group_name="text",
+    @source_asset(name, ref(reader), catalog.RAW_FAST, key=key("raw", name), group_name="text",
                      io_manager_key="parquet_io", kinds={"pandas", "parquet"},
                      description=f"{entry.filename}: {entry.description}")
     def _raw(context: dg.AssetExecutionContext, config: RawTextConfig, storage: Storage,  # type: ignore[valid-type]

@@ -5,7 +5,7 @@ sports.csv's URLs, core/downloads.sports_images)."""
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.assets.base import key, settings_metadata, versioned_asset
+from ztdl_pipeline.assets.base import key, settings_metadata, source_asset, versioned_asset
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.catalog import transfer as catalog
@@ -16,7 +16,7 @@ SportsImagesConfig = values_config("sports_images", catalog.SPORTS_IMAGES, "how 
                                    "split and downloaded (bounded concurrency, retries, tolerated failures)")
 
 
-@versioned_asset(key=key("raw", "imagenet_class_index"), group_name="transfer", io_manager_key="parquet_io",
+@source_asset("imagenet_class_index", key=key("raw", "imagenet_class_index"), group_name="transfer", io_manager_key="parquet_io",
                  kinds={"pandas", "parquet"},
                  description="keras_models/imagenet_class_index.json (byte-identical to Keras'): index, wnid, name "
                              "of the 1000 ImageNet classes")

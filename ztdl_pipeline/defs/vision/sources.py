@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from ztdl_pipeline.assets.base import key, versioned_asset
+from ztdl_pipeline.assets.base import key, source_asset
 from ztdl_pipeline.assets.config import values_config
 from ztdl_pipeline.catalog import datasets
 from ztdl_pipeline.catalog import vision as catalog
@@ -33,7 +33,7 @@ def source_of(config, entry: DatasetFile | DatasetFolder) -> DatasetFile | Datas
 def raw_source_asset(entry: DatasetFile | DatasetFolder, group: str = "vision") -> dg.AssetsDefinition:
     folder = isinstance(entry, DatasetFolder)
 
-    @versioned_asset(key=key("raw", entry.name), group_name=group, io_manager_key="parquet_io",
+    @source_asset(entry.name, key=key("raw", entry.name), group_name=group, io_manager_key="parquet_io",
                      kinds={"pandas", "parquet"},
                      description=f"{entry.folder + '/' if folder else entry.filename}: {entry.description}")
     def _raw(context: dg.AssetExecutionContext, config: SourceConfig,  # type: ignore[valid-type]

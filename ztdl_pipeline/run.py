@@ -1,0 +1,152 @@
+"""`make run`: materialize only what is missing or stale in a selection (the UI's "materialize changed and missing").
+
+1. Every source the selection reads is observed (assets/sources.changed_sources), so a changed file is
+   noticed even without the daemon.
+2. Each selected asset's status comes from Dagster's own staleness resolver against this instance: MISSING
+   and STALE (a changed input, code version or source) run, and so does everything selected downstream of
+   them (it will read new data); FRESH does not.
+3. Left out, with the reason printed: assets downstream of a source that cannot be read here (no mirror, no
+   $ZTDL_SOURCE_<NAME>, no network), and exports whose report's gate refused the current model (rerunning
+   would only be refused again; retrain with other settings instead).
+4. The rest goes to `dagster asset materialize`, the same command the README shows, with the sources it reads
+   observed as the run's first steps (so each raw asset records the source version it read). `--force` (make run
+   FORCE=1) runs the whole selection, sources permitting. With nothing to do it says so and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ztdl_pipeline.core import names
+
+
+@dataclass
+class Plan:
+    run: list = field(default_factory=list)  # asset keys to materialize, in the graph's order
+    fresh: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)  # key string -> why it is left out
+
+    def lines(self) -> list[str]:
+        lines = [f"{len(self.run)} to materialize (missing or stale), {len(self.fresh)} fresh"]
+        lines += [f"left out {key}: {why}" for key, why in sorted(self.skipped.items())]
+        return lines
+
+    observe: list = field(default_factory=list)  # source keys the run observes first (recorded as read)
+
+    def selection(self) -> str:
+        return " or ".join(f'key:"{key.to_user_string()}"' for key in [*self.observe, *self.run])
+
+
+def _resolver(instance, graph):
+    from dagster._core.asset_graph_view.asset_graph_view import AssetGraphView, TemporalContext
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver
+    from dagster._time import get_current_datetime
+
+    view = AssetGraphView(temporal_context=TemporalContext(effective_dt=get_current_datetime(), last_event_id=None),
+                          instance=instance, asset_graph=graph)
+    return CachingStaleStatusResolver(instance=instance, asset_graph=graph, loading_context=view)
+
+
+def _refused(instance, graph, export_key) -> bool:
+    """The export's report has a failed export gate for its latest materialization."""
+    import dagster as dg
+
+    layer, name = names.split_key(export_key.path)
+    report = dg.AssetKey(names.key_parts("reports", name))
+    if not graph.has(report):
+        return False
+    check = dg.AssetCheckKey(report, "export_gate")
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check]).get(check)
+    latest = instance.fetch_materializations(report, limit=1).records
+    if record is None or record.event is None or not latest:
+        return False
+    evaluation = record.event.dagster_event.event_specific_data
+    target = getattr(evaluation, "target_materialization_data", None)
+    return not evaluation.passed and target is not None and target.storage_id == latest[0].storage_id
+
+
+def plan(instance, graph, selected: list, unavailable: dict[str, str], force: bool = False) -> Plan:
+    """What `make run` does for the `selected` asset keys, given the sources that cannot be read here."""
+    import dagster as dg
+    from dagster._core.definitions.data_version import StaleStatus
+
+    from ztdl_pipeline.assets.sources import source_key
+
+    blocked = {}
+    for dataset, why in sorted(unavailable.items()):
+        if graph.has(source_key(dataset)):
+            for downstream in dg.AssetSelection.assets(source_key(dataset)).downstream().resolve(graph):
+                blocked.setdefault(downstream, f"its source {dataset} cannot be read here ({why})")
+    resolver = _resolver(instance, graph)
+    result = Plan()
+    order = {key: i for i, key in enumerate(graph.toposorted_asset_keys)}
+    for asset_key in sorted(selected, key=lambda k: order.get(k, 0)):
+        why = blocked.get(asset_key)
+        status = resolver.get_status(asset_key)
+        if why and (force or status != StaleStatus.FRESH):
+            result.skipped[asset_key.to_user_string()] = why
+        elif names.split_key(asset_key.path)[0] == "exports" and status != StaleStatus.FRESH \
+                and _refused(instance, graph, asset_key) and not force:
+            result.skipped[asset_key.to_user_string()] = "its report's export gate refused the current model"
+        elif force or status != StaleStatus.FRESH or set(graph.get(asset_key).parent_keys) & set(result.run):
+            result.run.append(asset_key)  # missing, stale, or reading something this run rematerializes
+        else:
+            result.fresh.append(asset_key)
+    return result
+
+
+def _upstream(graph, keys) -> set:
+    """`keys` and everything they read, observable sources included."""
+    seen, todo = set(), list(keys)
+    while todo:
+        asset_key = todo.pop()
+        if asset_key not in seen:
+            seen.add(asset_key)
+            todo += graph.get(asset_key).parent_keys
+    return seen
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ztdl_pipeline.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--select", required=True, help="a Dagster asset selection, e.g. 'group:tabular'")
+    parser.add_argument("--force", action="store_true", help="materialize the whole selection")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
+    args = parser.parse_args(argv)
+    import dagster as dg
+
+    from ztdl_pipeline.assets.sources import changed_sources
+    from ztdl_pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    selected = [k for k in dg.AssetSelection.from_string(args.select).resolve(graph)
+                if graph.get(k).is_materializable]
+    sources = {name for layer, name in map(names.split_key, (k.path for k in _upstream(graph, selected)))
+               if layer == "sources"}
+    with dg.DagsterInstance.get() as instance:
+        events, unavailable = changed_sources(instance, defs.resources["data_source"], sources)
+        for event in events:
+            instance.report_runless_asset_event(event)
+            print(f"run: {event.asset_key.to_user_string()} changed (new data version)")
+        todo = plan(instance, graph, selected, unavailable, force=args.force)
+    # the run observes the sources it reads first, so each raw asset records the version it read
+    todo.observe = sorted((k for k in _upstream(graph, todo.run) if names.split_key(k.path)[0] == "sources"
+                           and names.split_key(k.path)[1] not in unavailable), key=lambda k: k.path)
+    for line in todo.lines():
+        print(f"run: {line}")
+    if not todo.run or args.dry_run:
+        if not todo.run:
+            print("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
+        return 0
+    command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m",
+               "ztdl_pipeline.definitions", "--select", todo.selection()]
+    return subprocess.call(command, env=os.environ.copy())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
