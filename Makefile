@@ -33,9 +33,16 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 install: $(STAMP) $(EXTRA_STAMPS)
 
+ifeq ($(filter $(TF),cpu gpu),)
+$(error TF must be cpu or gpu (the TensorFlow flavour: tensorflow-cpu, or tensorflow[and-cuda] for NVIDIA GPUs))
+endif
+# the two TensorFlow builds write the same files: switching flavour removes the other one first
+OTHER_TF := $(if $(filter gpu,$(TF)),tensorflow-cpu,tensorflow)
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip uninstall -q -y $(OTHER_TF) 2>/dev/null || true
 	$(BIN)/python -m pip install -q -e '.[$(TF),dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@

@@ -14,6 +14,7 @@ import dagster as dg
 from ztdl_pipeline import automation, settings
 from ztdl_pipeline.alerts import failure_alerts
 from ztdl_pipeline.assets.sources import observation_sensor, source_asset, source_names
+from ztdl_pipeline.core import requirements
 from ztdl_pipeline.jobs import group_jobs, retrain_job
 from ztdl_pipeline.resources import (
     DatasetSource,
@@ -63,6 +64,9 @@ def location() -> dg.Definitions:
     so TensorFlow is imported and configured once per run instead of once per step (README: "Runs use the
     in-process executor"). Automation conditions and freshness policies are set in one place
     (ztdl_pipeline/automation.py); every observed source a raw asset reads gets its source asset and the sensor."""
+    # every model, report and export needs TensorFlow: a missing or doubled build fails here, with its install
+    # command, instead of deep inside the first training step (cheap: TensorFlow itself is not imported)
+    requirements.check_tensorflow_installed("the code location ztdl_pipeline")
     folder = defs_folder()
     sources = source_names(folder.assets or [])  # {dataset: group}
     return dg.Definitions.merge(

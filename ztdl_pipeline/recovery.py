@@ -205,6 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DAGSTER_HOME"):
         print("recovery: DAGSTER_HOME is not set, so no run history is kept: nothing to sweep")
         return 0
+    from ztdl_pipeline.core.requirements import MissingDependency
+    from ztdl_pipeline.instance import require_storage_packages
+
+    try:
+        require_storage_packages()
+    except MissingDependency as error:
+        print(f"recovery: {error}", file=sys.stderr)
+        return 2
     import dagster as dg
 
     with dg.DagsterInstance.get() as instance:

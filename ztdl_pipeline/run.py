@@ -120,8 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import dagster as dg
 
+    from ztdl_pipeline.core.requirements import MissingDependency
+    from ztdl_pipeline.instance import require_storage_packages
+
+    try:  # a missing optional package fails here, with its install command, before any work
+        require_storage_packages()
+        from ztdl_pipeline.definitions import defs
+    except MissingDependency as error:
+        print(f"run: {error}", file=sys.stderr)
+        return 2
     from ztdl_pipeline.assets.sources import changed_sources
-    from ztdl_pipeline.definitions import defs
 
     graph = defs.resolve_asset_graph()
     selected = [k for k in dg.AssetSelection.from_string(args.select).resolve(graph)

@@ -51,7 +51,7 @@ def test_gpu_request_without_gpu_fails_clearly_and_reconfiguring_is_refused():
         errors = {}
         try:
             TensorFlowCompute(device="gpu").setup()
-        except RuntimeError as exc:
+        except RuntimeError as exc:  # requirements.MissingDependency: the wrong build, with the command to fix it
             errors["gpu"] = str(exc)
         first = TensorFlowCompute(device="cpu").setup()
         again = TensorFlowCompute(device="cpu").setup()
@@ -65,7 +65,8 @@ def test_gpu_request_without_gpu_fails_clearly_and_reconfiguring_is_refused():
                           "policy": keras.config.dtype_policy().name,
                           "deterministic": tf_config.is_op_determinism_enabled()}))
     """)
-    assert "sees no GPU" in out["errors"]["gpu"]
+    assert "(device='gpu') but the CPU build (tensorflow-cpu) is installed" in out["errors"]["gpu"]
+    assert "make install TF=gpu  (or: pip install -e '.[gpu]')" in out["errors"]["gpu"]
     assert "already configured" in out["errors"]["switch"]
     assert out["same"] and out["gpus"] == []
     assert out["policy"] == "float32"  # mixed precision is never turned on without a GPU

@@ -4,9 +4,19 @@ TEMPLATE keeps everything in SQLite under $DAGSTER_HOME (nothing to start); POST
 event-log and schedule storage to the PostgreSQL database named by the environment variable POSTGRES_URL_ENV,
 and the Makefile picks it whenever that variable is set (docs/deployment.md)."""
 
+import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "dagster.yaml"
 POSTGRES_TEMPLATE = HERE / "dagster-postgres.yaml"
 POSTGRES_URL_ENV = "ZTDL_POSTGRES_URL"
+
+
+def require_storage_packages() -> None:
+    """The PostgreSQL instance needs the deploy extra: say so with its install command, before Dagster fails to
+    load its storage class."""
+    if os.environ.get(POSTGRES_URL_ENV):
+        from ztdl_pipeline.core.requirements import require
+
+        require("dagster_postgres", "deploy", f"the PostgreSQL instance (${POSTGRES_URL_ENV} is set)")

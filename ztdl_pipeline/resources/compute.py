@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any, Literal
 
 import dagster as dg
+
+from ztdl_pipeline.core import requirements
 
 _APPLIED: dict[str, Any] | None = None
 _STRATEGY: Any = None  # one distribution strategy per process: a second one breaks the first's all-reduce
@@ -50,12 +53,16 @@ class TensorFlowCompute(dg.ConfigurableResource):
         else:
             os.environ["KERAS_BACKEND"] = self.keras_backend
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import tensorflow as tf
+        tf = requirements.require_tensorflow("training (TensorFlowCompute)")
 
         gpus = tf.config.list_physical_devices("GPU")
-        if self.device == "gpu" and not gpus:
-            raise RuntimeError("TensorFlowCompute(device='gpu') but TensorFlow sees no GPU "
-                               "(install the gpu extra: pip install -e '.[gpu]')")
+        builds, gpu_present = requirements.installed_tensorflow_builds(), requirements.nvidia_gpu_present()
+        problem = requirements.tensorflow_problem(builds, True, self.device, len(gpus), gpu_present)
+        if problem:
+            raise requirements.MissingDependency(problem)
+        advice = requirements.tensorflow_advice(builds, self.device, gpu_present)
+        if advice:
+            warnings.warn(advice, RuntimeWarning, stacklevel=2)
         if self.device == "cpu" and gpus:
             tf.config.set_visible_devices([], "GPU")
             gpus = []

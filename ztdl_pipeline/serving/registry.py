@@ -28,6 +28,7 @@ from typing import Any
 
 from ztdl_pipeline import settings
 from ztdl_pipeline.core import registry as _manifest
+from ztdl_pipeline.core import requirements
 
 MANIFEST = _manifest.MANIFEST
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")
@@ -150,6 +151,5 @@ def signature(model: str, version: int | str | None = None, root: str | Path | N
 def load(model: str, version: int | str | None = None, root: str | Path | None = None):
     """`tf.saved_model.load` of the current (or a given) version. Keep the returned object alive while
     you use its functions: the variables live on it."""
-    import tensorflow as tf
-
+    tf = requirements.require_tensorflow("loading an exported SavedModel")
     return tf.saved_model.load(str(version_dir(model, version, root)))

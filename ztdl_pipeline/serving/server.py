@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from ztdl_pipeline.core import requirements
     from ztdl_pipeline.serving import registry
 
     if args.exports and args.profile:
@@ -211,7 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     exports = exports_folder(args.exports, args.profile)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    import tensorflow  # noqa: F401  (imported before the first request, not during it)
+    try:  # imported before the first request, not during it; a missing build fails here with its install command
+        requirements.require_tensorflow("serving the exports")
+    except requirements.MissingDependency as error:
+        parser.exit(2, f"ztdl-serve: {error}\n")
 
     app = create_app(exports, max_body_bytes=int(args.max_body_mb * 2**20), poll_interval=args.poll_interval,
                      preload=args.preload, batching=args.batching, max_batch_rows=args.max_batch_rows)
