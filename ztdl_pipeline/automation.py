@@ -80,12 +80,12 @@ def condition(layer: str, group: str | None, cron_groups: tuple[str, ...]) -> dg
     return base
 
 
-def automation_sensor() -> dg.AutomationConditionSensorDefinition:
+def automation_sensor(interval_s: int) -> dg.AutomationConditionSensorDefinition:
     """The daemon's evaluator of the conditions above, running by default: `make dev` starts it, and on a fresh
     instance it requests nothing (raw assets wait to be materialized once; the rest wait for their inputs)."""
     return dg.AutomationConditionSensorDefinition(
         "automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=interval_s,
         # the host lets the recovery sweep end this machine's dead runs on shared (PostgreSQL) storage too
         run_tags={"ztdl/launched_by": "automation", "ztdl/host": socket.gethostname()},
         description="Declarative automation: rematerialize what changed (ztdl_pipeline/automation.py)")

@@ -69,6 +69,7 @@ def location() -> dg.Definitions:
     requirements.check_tensorflow_installed("the code location ztdl_pipeline")
     folder = defs_folder()
     sources = source_names(folder.assets or [])  # {dataset: group}
+    interval_s = settings.sensor_interval_s()
     return dg.Definitions.merge(
         automation.apply(folder, settings.resolve_profile()),
         dg.Definitions(
@@ -76,7 +77,7 @@ def location() -> dg.Definitions:
             jobs=[*group_jobs, retrain_job],
             schedules=[weekly_retrain],
             # failure_alerts (ztdl_pipeline/alerts.py): failed runs -> log, alerts.jsonl, webhook
-            sensors=[observation_sensor(sources), automation.automation_sensor(), failure_alerts],
+            sensors=[observation_sensor(sources, interval_s), automation.automation_sensor(interval_s), failure_alerts],
             resources=resources(),
             executor=dg.in_process_executor,
         ),

@@ -8,6 +8,8 @@ from pathlib import Path
 DATA_DIR_ENV = "ZTDL_DATA_DIR"
 MIRROR_ENV = "ZTDL_DATA_MIRROR"
 PROFILE_ENV = "ZTDL_PROFILE"
+SENSOR_INTERVAL_ENV = "ZTDL_SENSOR_INTERVAL_S"
+SENSOR_INTERVAL_DEFAULT_S = 30
 SOURCE_ENV_PREFIX = "ZTDL_SOURCE_"  # + the dataset's name in capitals: ZTDL_SOURCE_IRIS=/path/to/iris.csv
 
 
@@ -51,3 +53,14 @@ def resolve_profile(explicit: str | None = None) -> str:
     from ztdl_pipeline.core.profile import rules
 
     return rules(explicit or os.environ.get(PROFILE_ENV) or "book").name
+
+
+def sensor_interval_s() -> int:
+    """Seconds between evaluations of the daemon's sensors (source observation, declarative automation):
+    $ZTDL_SENSOR_INTERVAL_S, default 30. Shorter reacts sooner to a changed source at the cost of more ticks."""
+    value = os.environ.get(SENSOR_INTERVAL_ENV, "").strip()
+    if not value:
+        return SENSOR_INTERVAL_DEFAULT_S
+    if not value.isdigit() or not 1 <= int(value) <= 86_400:
+        raise ValueError(f"{SENSOR_INTERVAL_ENV}={value!r}: expected a whole number of seconds from 1 to 86400")
+    return int(value)

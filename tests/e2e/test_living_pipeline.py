@@ -31,7 +31,8 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CYCLE_TIMEOUT_S = 480.0  # sensor tick (30 s) + automation tick (30 s) + a fast retrain + publish + server poll
+SENSOR_INTERVAL_S = "5"  # the daemon's sensors tick every 5 s here instead of 30 (ZTDL_SENSOR_INTERVAL_S)
+CYCLE_TIMEOUT_S = 480.0  # sensor tick + automation tick + a fast retrain + publish + server poll
 IRIS = ("raw", "features", "models", "reports", "exports")
 SELECT = '+key:"exports/iris_softmax_export" or +key:"exports/banknotes_logreg_export"'
 
@@ -68,7 +69,8 @@ def test_appending_rows_to_a_source_retrains_gates_exports_and_serves_that_examp
     shutil.copyfile(REPO / "ztdl_pipeline" / "instance" / "dagster.yaml", home / "dagster.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
     env.update({"DAGSTER_HOME": str(home), "ZTDL_DATA_DIR": str(tmp_path / "data"), "ZTDL_DATA_MIRROR": str(own_mirror),
-                "ZTDL_PROFILE": "fast", "ZTDL_SOURCE_IRIS": str(mine), "TF_CPP_MIN_LOG_LEVEL": "2",
+                "ZTDL_PROFILE": "fast", "ZTDL_SOURCE_IRIS": str(mine), "ZTDL_SENSOR_INTERVAL_S": SENSOR_INTERVAL_S,
+                "TF_CPP_MIN_LOG_LEVEL": "2",
                 "DAGSTER_DISABLE_TELEMETRY": "yes", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"})
 
     first = subprocess.run([str(BIN / "python"), "-m", "ztdl_pipeline.run", "--select", SELECT], cwd=REPO, env=env,

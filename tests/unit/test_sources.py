@@ -126,7 +126,7 @@ def test_a_url_is_observed_by_its_etag_at_most_hourly():
 def test_the_sensor_records_an_observation_only_when_a_source_changed(setup, monkeypatch):
     source, mine = setup
     monkeypatch.setenv("ZTDL_SOURCE_IRIS", str(mine))
-    sensor = observation_sensor({"iris": "tabular", "cifar10": "vision"})
+    sensor = observation_sensor({"iris": "tabular", "cifar10": "vision"}, 30)
     with dg.instance_for_test() as instance:
         def tick(cursor=None):
             context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"data_source": source})
@@ -146,3 +146,17 @@ def test_the_sensor_records_an_observation_only_when_a_source_changed(setup, mon
         assert [e.tags["dagster/data_version"] for e in changed.asset_events] == [sha256_file(mine)]
         events, unavailable = changed_sources(instance, source, ["iris", "cifar10"])
         assert len(events) == 1 and set(unavailable) == {"cifar10"}
+
+
+@pytest.mark.fault
+def test_the_sensor_interval_is_a_validated_setting(monkeypatch):
+    from ztdl_pipeline import settings
+
+    monkeypatch.delenv("ZTDL_SENSOR_INTERVAL_S", raising=False)
+    assert settings.sensor_interval_s() == 30
+    monkeypatch.setenv("ZTDL_SENSOR_INTERVAL_S", "5")
+    assert settings.sensor_interval_s() == 5
+    for bad in ("0", "-3", "2.5", "soon", "86401"):
+        monkeypatch.setenv("ZTDL_SENSOR_INTERVAL_S", bad)
+        with pytest.raises(ValueError, match=f"ZTDL_SENSOR_INTERVAL_S='{bad}'.*whole number of seconds"):
+            settings.sensor_interval_s()

@@ -22,7 +22,6 @@ from ztdl_pipeline.core import names
 from ztdl_pipeline.resources.data_source import DatasetSource
 
 DATA_VERSION_TAG = "dagster/data_version"
-OBSERVE_INTERVAL_S = 30  # how often the sensor looks (hashing is skipped for files whose size and time held)
 
 
 def source_key(dataset: str) -> dg.AssetKey:
@@ -80,10 +79,11 @@ def changed_sources(instance: dg.DagsterInstance, data_source: DatasetSource, da
     return events, unavailable
 
 
-def observation_sensor(groups: Mapping[str, str]) -> dg.SensorDefinition:
-    """`observe_sources`: running by default, so `make dev` notices a changed source without a command."""
+def observation_sensor(groups: Mapping[str, str], interval_s: int) -> dg.SensorDefinition:
+    """`observe_sources`: running by default, so `make dev` notices a changed source without a command; every
+    `interval_s` seconds (hashing is skipped for files whose size and time held)."""
 
-    @dg.sensor(name="observe_sources", minimum_interval_seconds=OBSERVE_INTERVAL_S,
+    @dg.sensor(name="observe_sources", minimum_interval_seconds=interval_s,
                default_status=dg.DefaultSensorStatus.RUNNING,
                description="Record a new data version for every source (configured file, mirror copy, URL) that "
                            "changed; declarative automation then rematerializes what depends on it")
