@@ -1,7 +1,7 @@
 # ztdl-pipeline — every target installs what it needs first (a fresh clone needs nothing else).
 #   make run       materialize what is missing or stale in SELECT (default: tabular + serving) at the book's
 #                  settings; FORCE=1 materializes all of it
-#   make test      offline CPU test suite, fast profile
+#   make test      offline CPU test suite, fast profile, on TEST_WORKERS pytest-xdist workers (default 2)
 #   make test-faults  the fault cases only (tests marked `fault`)
 #   make test-book book-settings runs compared with the book's numbers (slow)
 #   make results   docs/results.md: every example's book number next to ours, from the book-profile reports
@@ -19,6 +19,7 @@ TF ?= cpu
 EXTRAS ?= $(if $(ZTDL_POSTGRES_URL),deploy)
 SELECT ?= group:tabular or group:serving
 PORT ?= 3000
+TEST_WORKERS ?= 2
 SERVE_PORT ?= 8501
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
@@ -93,7 +94,7 @@ run: install home
 	$(BIN)/python -m ztdl_pipeline.run --select '$(SELECT)' $(if $(FORCE),--force,)
 
 test: install
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
 
 # the fault suite: killed runs, damaged storage, invalid settings, bad and hostile input (README: Faults)
 test-faults: install
