@@ -26,6 +26,7 @@ def env(tmp_path_factory, mirror):
     base = tmp_path_factory.mktemp("make_run")
     mine = base / "my_iris.csv"
     shutil.copyfile(mirror / "iris.csv", mine)
+    (base / "home").mkdir()  # each test stands alone (`make run` would write the instance file in it)
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
     environment.update({"DAGSTER_HOME": str(base / "home"), "ZTDL_DATA_DIR": str(base / "data"),
                         "ZTDL_DATA_MIRROR": str(mirror), "ZTDL_PROFILE": "fast", "ZTDL_SOURCE_IRIS": str(mine),
