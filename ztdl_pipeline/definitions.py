@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ztdl_pipeline import automation, settings
+from ztdl_pipeline import automation, executors, settings
 from ztdl_pipeline.alerts import failure_alerts
 from ztdl_pipeline.assets.sources import observation_sensor, source_asset, source_names
 from ztdl_pipeline.core import requirements
@@ -60,9 +60,9 @@ def defs_folder() -> dg.Definitions:
 
 
 def location() -> dg.Definitions:
-    """Everything the code location holds. In-process execution: every step of a run shares one Python process,
-    so TensorFlow is imported and configured once per run instead of once per step (README: "Runs use the
-    in-process executor"). Automation conditions and freshness policies are set in one place
+    """Everything the code location holds. The executor is $ZTDL_EXECUTOR's (executors.py); by default in-process:
+    every step of a run shares one Python process, so TensorFlow is imported and configured once per run instead
+    of once per step (README: "Runs use the in-process executor"). Automation conditions and freshness policies are set in one place
     (ztdl_pipeline/automation.py); every observed source a raw asset reads gets its source asset and the sensor."""
     # every model, report and export needs TensorFlow: a missing or doubled build fails here, with its install
     # command, instead of deep inside the first training step (cheap: TensorFlow itself is not imported)
@@ -79,7 +79,7 @@ def location() -> dg.Definitions:
             # failure_alerts (ztdl_pipeline/alerts.py): failed runs -> log, alerts.jsonl, webhook
             sensors=[observation_sensor(sources, interval_s), automation.automation_sensor(interval_s), failure_alerts],
             resources=resources(),
-            executor=dg.in_process_executor,
+            executor=executors.executor(),
         ),
     )
 

@@ -64,3 +64,26 @@ def sensor_interval_s() -> int:
     if not value.isdigit() or not 1 <= int(value) <= 86_400:
         raise ValueError(f"{SENSOR_INTERVAL_ENV}={value!r}: expected a whole number of seconds from 1 to 86400")
     return int(value)
+
+
+EXECUTOR_ENV = "ZTDL_EXECUTOR"
+EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")  # the first is the default
+CELERY_CONFIG_ENV = "ZTDL_CELERY_CONFIG"  # the Celery settings file shared by the runs and the workers
+
+
+def executor_name() -> str:
+    """The executor every job of the location uses: $ZTDL_EXECUTOR, default in_process (docs/deployment.md)."""
+    value = os.environ.get(EXECUTOR_ENV, "").strip() or EXECUTORS[0]
+    if value not in EXECUTORS:
+        raise ValueError(f"{EXECUTOR_ENV}={value!r} is not an executor of this project; "
+                         f"allowed values: {', '.join(EXECUTORS)} (unset means {EXECUTORS[0]})")
+    return value
+
+
+def celery_config_path() -> Path:
+    """The Celery settings file ($ZTDL_CELERY_CONFIG, default ztdl_pipeline/instance/celery.yaml): the same file
+    configures the executor of a run and `dagster-celery worker start -y`."""
+    from ztdl_pipeline.instance import CELERY_SETTINGS
+
+    value = os.environ.get(CELERY_CONFIG_ENV)
+    return Path(value).expanduser().resolve() if value else CELERY_SETTINGS

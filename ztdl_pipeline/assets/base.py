@@ -14,6 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from ztdl_pipeline.core import names, versioning
+from ztdl_pipeline.core.placement import placement_tags
 
 
 def key(layer: str, name: str) -> dg.AssetKey:
@@ -27,10 +28,13 @@ def asset_in(layer: str, name: str) -> dg.AssetIn:
 
 def versioned_asset(*parts: Any, **asset_kwargs: Any) -> Callable[[Callable], dg.AssetsDefinition]:
     """`dg.asset` with a code_version derived from the function's source, everything of this package it
-    reaches, the values its factory closed over, and `parts` (e.g. the builder a card names)."""
+    reaches, the values its factory closed over, and `parts` (e.g. the builder a card names). An asset in a
+    pool gets that pool's placement tags (core/placement.py: the Celery queue, the Kubernetes GPU request)."""
+    op_tags = {**placement_tags(asset_kwargs.get("pool")), **asset_kwargs.pop("op_tags", {})}
 
     def wrap(fn: Callable) -> dg.AssetsDefinition:
-        return dg.asset(code_version=versioning.code_version(fn, *parts), **asset_kwargs)(fn)
+        return dg.asset(code_version=versioning.code_version(fn, *parts), op_tags=op_tags or None,
+                        **asset_kwargs)(fn)
 
     return wrap
 
