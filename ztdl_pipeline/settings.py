@@ -5,17 +5,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ztdl_pipeline.core.stores import is_remote, root_of  # stdlib only at import: settings stays cheap
+
 DATA_DIR_ENV = "ZTDL_DATA_DIR"
 MIRROR_ENV = "ZTDL_DATA_MIRROR"
 PROFILE_ENV = "ZTDL_PROFILE"
 SENSOR_INTERVAL_ENV = "ZTDL_SENSOR_INTERVAL_S"
 SENSOR_INTERVAL_DEFAULT_S = 30
+LOCAL_DIR_ENV = "ZTDL_LOCAL_DIR"  # machine-local caches when the storage root is an object store
 SOURCE_ENV_PREFIX = "ZTDL_SOURCE_"  # + the dataset's name in capitals: ZTDL_SOURCE_IRIS=/path/to/iris.csv
 
 
 def data_dir() -> Path:
-    """Storage root for everything the pipeline writes (default ./data)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or "data").resolve()
+    """Storage root for everything the pipeline writes (default ./data): a folder, or an object-store URL
+    (s3://bucket/prefix, a upath.UPath; core/stores.py) shared by several machines."""
+    return root_of(os.environ.get(DATA_DIR_ENV) or "data")
+
+
+def local_dir() -> Path:
+    """This machine's folder for download caches, training checkpoints and served copies: the storage root
+    itself when that is a folder (as always); with an object-store root, $ZTDL_LOCAL_DIR (default
+    ~/.cache/ztdl-pipeline)."""
+    root = data_dir()
+    return machine_cache_dir() if is_remote(root) else root
+
+
+def machine_cache_dir() -> Path:
+    """$ZTDL_LOCAL_DIR, default ~/.cache/ztdl-pipeline: where this machine keeps copies of an object store."""
+    return Path(os.environ.get(LOCAL_DIR_ENV) or "~/.cache/ztdl-pipeline").expanduser().resolve()
 
 
 def profile_root(profile: str | None, base: str | Path | None = None) -> Path:
@@ -26,7 +43,7 @@ def profile_root(profile: str | None, base: str | Path | None = None) -> Path:
     """
     from ztdl_pipeline.core.profile import rules
 
-    root = Path(base).resolve() if base else data_dir()
+    root = root_of(base) if base else data_dir()
     subfolder = rules(resolve_profile(profile)).storage_subfolder
     return root / subfolder if subfolder else root
 

@@ -82,10 +82,12 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-def start_server(exports: Path, log_path: Path, *extra: str) -> Server:
+def start_server(exports: Path | str, log_path: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
+    """`ztdl-serve --exports <exports> <extra>` with no ZTDL_/DAGSTER_ variables but those in `env`."""
     port = free_port()
+    settings = env or {}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZTDL_", "DAGSTER_"))}
-    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONDONTWRITEBYTECODE": "1", **settings})
     log = open(log_path, "wb")  # noqa: SIM115 - the child writes to it; closed by stop_server
     proc = subprocess.Popen([str(BIN / "ztdl-serve"), "--port", str(port), "--exports", str(exports), *extra],
                             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

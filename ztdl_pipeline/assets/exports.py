@@ -115,9 +115,12 @@ def export_reload_check(card, family: Family = TABULAR) -> dg.AssetChecksDefinit
     extra = family.export_inputs(card)
 
     def _reload(record: dict, trained, features: family.features_type, **inputs) -> dg.AssetCheckResult:
+        from ztdl_pipeline.core.stores import local_view
+
         data = family.view(card, features)
         try:
-            difference = family.verify(record["path"], card, trained, data, record["signature"], **inputs)
+            with local_view(record["path"]) as path:  # on an object store: the published objects, downloaded
+                difference = family.verify(str(path), card, trained, data, record["signature"], **inputs)
         except ValueError as exc:
             return dg.AssetCheckResult(passed=False, metadata={"error": str(exc)})
         return dg.AssetCheckResult(passed=True, metadata={family.difference_name: difference,

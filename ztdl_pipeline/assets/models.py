@@ -37,7 +37,7 @@ def model_data_version(context: dg.AssetExecutionContext, inputs: list, hyper, d
 def resume_folder(context: dg.AssetExecutionContext, storage: Storage, name: str, version: str) -> str:
     """Where a training of this model version keeps what it needs to resume after a kill; logs when a killed
     run left a checkpoint there."""
-    folder = storage.folder("training", name) / version[:16]
+    folder = storage.local_folder("training", name) / version[:16]
     for left in sorted(folder.rglob("training_metadata.json")):
         context.log.info(f"resuming {name}: a killed run of this model version left a checkpoint "
                          f"({left.parent.name}, epoch {json.loads(left.read_text())['epoch']})")

@@ -27,7 +27,7 @@ def predictions_asset(entry: Scoring, group: str) -> dg.AssetsDefinition:
     def _predictions(context: dg.AssetExecutionContext, storage: Storage, export: dict,
                      raw: pd.DataFrame) -> dg.Output[pd.DataFrame]:
         from ztdl_pipeline.core import predictions, registry
-        from ztdl_pipeline.core.schema import folder_sha256
+        from ztdl_pipeline.core.stores import local_view
 
         model_dir = storage.folder("exports", entry.name)
         manifest = registry.read(model_dir)
@@ -39,14 +39,8 @@ def predictions_asset(entry: Scoring, group: str) -> dg.AssetsDefinition:
                                 f"{current}: scoring with the current one, as a consumer would")
         recorded = manifest["versions"][str(current)]
         path = model_dir / str(current)
-        if recorded.get("content_sha256") and folder_sha256(path) != recorded["content_sha256"]:
-            raise dg.Failure(f"{path}: the files differ from those published as version {current}; "
-                             f"rematerialize {export_key}")
-        classes = (recorded.get("outputs") or {}).get("classes")
-        table = predictions.score(path, raw, version=int(current), classes=classes,
-                                  recorded=recorded.get("signature"), overrides=entry.inputs,
-                                  id_column=entry.id_column, target=entry.target,
-                                  signature=recorded.get("signature_name") or predictions.SIGNATURE)
+        with local_view(path) as local:  # on an object store: downloaded, then checked like a local folder
+            table = _score(entry, local, int(current), recorded, raw, export_key)
         facts = predictions.summary(table)
         context.log.info(f"scored {facts['rows_scored']} rows of {key('raw', entry.dataset).to_user_string()} with "
                          f"{export_key} version {current}")
@@ -62,6 +56,20 @@ def predictions_asset(entry: Scoring, group: str) -> dg.AssetsDefinition:
         return dg.Output(table, metadata=metadata)
 
     return _predictions
+
+
+def _score(entry: Scoring, path, current: int, recorded: dict, raw: pd.DataFrame, export_key: str) -> pd.DataFrame:
+    """The rows scored by the SavedModel in `path`, after checking its files are those published as `current`."""
+    from ztdl_pipeline.core import predictions
+    from ztdl_pipeline.core.schema import folder_sha256
+
+    if recorded.get("content_sha256") and folder_sha256(path) != recorded["content_sha256"]:
+        raise dg.Failure(f"{path}: the files differ from those published as version {current}; "
+                         f"rematerialize {export_key}")
+    classes = (recorded.get("outputs") or {}).get("classes")
+    return predictions.score(path, raw, version=current, classes=classes, recorded=recorded.get("signature"),
+                             overrides=entry.inputs, id_column=entry.id_column, target=entry.target,
+                             signature=recorded.get("signature_name") or predictions.SIGNATURE)
 
 
 def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:

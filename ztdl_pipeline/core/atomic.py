@@ -1,5 +1,6 @@
 """Atomic writes: write next to the target, then rename, so a failed or killed run never leaves a
-half-written file (or folder) where a good one was."""
+half-written file (or folder) where a good one was. On an object store (core/stores.py) a file is one PUT,
+atomic by itself, and a folder is written locally and then uploaded."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from ztdl_pipeline.core import stores
 
 
 @contextlib.contextmanager
@@ -30,6 +33,9 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
 
 
 def write_bytes(target: str | Path, data: bytes) -> Path:
+    if stores.is_remote(target):
+        stores.write_bytes(target, data)
+        return target
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return Path(target)
@@ -40,7 +46,12 @@ def write_text(target: str | Path, text: str) -> Path:
 
 
 def write_json(target: str | Path, obj: Any) -> Path:
-    return write_text(target, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    return write_bytes(target, json_bytes(obj))
+
+
+def json_bytes(obj: Any) -> bytes:
+    """The project's JSON files: indented, keys in insertion order, numpy values as plain numbers."""
+    return (json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n").encode("utf-8")
 
 
 def _json_default(value: Any) -> Any:
@@ -57,8 +68,14 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; on success it takes the target's place.
 
     An existing target is moved aside first and deleted only after the new folder is in place,
-    so at every instant either the old or the new complete folder exists.
+    so at every instant either the old or the new complete folder exists. On an object store the folder is
+    uploaded when the block ends (object by object: each object is whole, the folder is not switched at once).
     """
+    if stores.is_remote(target):
+        with tempfile.TemporaryDirectory(prefix=f"ztdl-{target.name}-") as tmp:
+            yield Path(tmp)
+            stores.put_folder(Path(tmp), target)
+        return
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))

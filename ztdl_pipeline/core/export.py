@@ -1,7 +1,8 @@
 """Export: a serving model that takes raw values, written as a versioned SavedModel (TF Serving layout).
 
 Layout: <exports>/<model>/<integer version>/{saved_model.pb, variables/, assets/} — the highest
-version is what TF Serving serves by default; a version folder is never overwritten.
+version is what TF Serving serves by default; a version folder is never overwritten. On an object store a
+version number is taken by creating `<version>.claim` conditionally (core/stores.publish), since no rename can.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from ztdl_pipeline.core import stores
 from ztdl_pipeline.core.features import is_integer_vocabulary, safe_name
 
 
@@ -160,7 +162,10 @@ def agreement(path, served: np.ndarray, expected: np.ndarray, what: str, *, rela
 
 
 def existing_versions(model_dir: Path) -> list[int]:
-    """Every numeric entry counts (a stray file named '3' must not be chosen as the next version)."""
+    """Every numeric entry counts (a stray file named '3' must not be chosen as the next version), and on an
+    object store every claimed number too (a publish killed after its claim never gives its number away)."""
+    if stores.is_remote(model_dir):
+        return stores.taken_versions(model_dir)
     if not model_dir.exists():
         return []
     return sorted(int(p.name) for p in model_dir.iterdir() if p.name.isdigit())
@@ -168,6 +173,8 @@ def existing_versions(model_dir: Path) -> list[int]:
 
 def publish_version(staged: Path, model_dir: Path) -> tuple[int, Path]:
     """Move a complete staged SavedModel folder to the next free integer version; never overwrite."""
+    if stores.is_remote(model_dir):
+        return stores.publish(staged, model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     while True:
         version = (existing_versions(model_dir) or [0])[-1] + 1
@@ -181,6 +188,10 @@ def publish_version(staged: Path, model_dir: Path) -> tuple[int, Path]:
 
 
 def staging_dir(model_dir: Path) -> Path:
+    """A fresh folder to write and verify a SavedModel in: inside the model folder (so publishing is a rename),
+    or a local temporary folder when the model folder is on an object store."""
+    if stores.is_remote(model_dir):
+        return Path(tempfile.mkdtemp(prefix=f"ztdl-staging-{model_dir.name}-"))
     model_dir.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=".staging-", dir=model_dir))
 

@@ -42,7 +42,7 @@ class DatasetSource(dg.ConfigurableResource):
     A file found in the mirror or downloaded is copied into the cache, so later runs work offline.
     """
 
-    cache_dir: str | None = None  # default: $ZTDL_DATA_DIR/raw
+    cache_dir: str | None = None  # default: $ZTDL_DATA_DIR/raw ($ZTDL_LOCAL_DIR/raw with an object-store root)
     mirror_dir: str | None = None  # default: $ZTDL_DATA_MIRROR (same file names as the book's data/)
     allow_download: bool = True
     timeout_seconds: float = 60.0
@@ -50,7 +50,7 @@ class DatasetSource(dg.ConfigurableResource):
     def cache_folder(self, name: str = "") -> Path:
         """The download cache (shared by every profile), or a named folder in it for files that are unpacked or
         gathered rather than fetched one by one (GloVe's text, the sports pictures)."""
-        cache = Path(self.cache_dir) if self.cache_dir else settings.data_dir() / "raw"
+        cache = Path(self.cache_dir) if self.cache_dir else settings.local_dir() / "raw"
         return cache / name if name else cache
 
     def _cache(self) -> Path:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from upath import UPath
 
-from ztdl_pipeline.core import atomic
+from ztdl_pipeline.core import atomic, stores
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.names import storage_parts
 from ztdl_pipeline.core.schema import sha256_file
@@ -30,10 +30,6 @@ TABLE_KEY = b"ztdl.table"  # set on parquet written from a pyarrow Table, which 
 def _root(base_dir: str | None, storage: Storage) -> UPath:
     """An explicit base_dir, else the run profile's storage root (resources/storage.py)."""
     return UPath(base_dir) if base_dir else UPath(storage.root())
-
-
-def _is_local(path: UPath) -> bool:
-    return getattr(path, "protocol", "") in ("", "file", "local")
 
 
 def write_parquet(frame: pd.DataFrame, path: UPath | Path) -> None:
@@ -56,7 +52,7 @@ def _sidecar(path: Path) -> Path:
 
 
 def _write(table: pa.Table, path: UPath | Path) -> None:
-    if _is_local(UPath(path)):
+    if not stores.is_remote(UPath(path)):
         target = Path(str(path))
         with atomic.atomic_path(target) as tmp:
             pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
@@ -149,7 +145,7 @@ class _ParquetManager(_StoragePaths):
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> pd.DataFrame:
         what = _asset(context)
-        if _is_local(path):
+        if not stores.is_remote(path):
             verify_stored(Path(str(path)), what)
         try:
             return read_parquet(path)
@@ -176,8 +172,8 @@ class _KerasManager(_StoragePaths):
 
         if not isinstance(obj, TrainedModel):
             raise TypeError(f"KerasModelIOManager stores TrainedModel objects, got {type(obj).__name__}")
-        target = Path(str(path))
-        with atomic.atomic_dir(target) as tmp:
+        target = stores.native(path)
+        with atomic.atomic_dir(target) as tmp:  # on an object store: written here, then uploaded
             obj.model.save(tmp / "model.keras")
             atomic.write_text(_sidecar(tmp / "model.keras"), sha256_file(tmp / "model.keras") + "\n")
             atomic.write_json(tmp / "history.json", obj.history)
@@ -190,11 +186,11 @@ class _KerasManager(_StoragePaths):
         from ztdl_pipeline.core import export  # noqa: F401  (registers the custom layers)
         from ztdl_pipeline.core.training import TrainedModel
 
-        folder = Path(str(path))
-        verify_stored(folder / "model.keras", _asset(context))
-        model = keras.models.load_model(folder / "model.keras")
-        return TrainedModel(model=model, history=json.loads((folder / "history.json").read_text()),
-                            info=json.loads((folder / "training.json").read_text()))
+        with stores.local_view(stores.native(path)) as folder:  # Keras opens local files only
+            verify_stored(folder / "model.keras", _asset(context))
+            model = keras.models.load_model(folder / "model.keras")
+            return TrainedModel(model=model, history=json.loads((folder / "history.json").read_text()),
+                                info=json.loads((folder / "training.json").read_text()))
 
 
 class KerasModelIOManager(dg.ConfigurableIOManagerFactory):
@@ -219,7 +215,7 @@ class _JsonManager(_StoragePaths):
         return super().get_asset_relative_path(context) / self._file_name
 
     def dump_to_path(self, context: dg.OutputContext, obj: Any, path: UPath) -> None:
-        atomic.write_json(Path(str(path)), obj)
+        atomic.write_json(stores.native(path), obj)
 
     def load_from_path(self, context: dg.InputContext, path: UPath) -> Any:
         return json.loads(UPath(path).read_text())

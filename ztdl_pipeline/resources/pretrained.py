@@ -51,14 +51,14 @@ class PretrainedModels(dg.ConfigurableResource):
     weights: Literal["auto", "imagenet", "random"] = "auto"  # auto: imagenet; random only in the fast profile
     weights_path: str | None = None  # local copy of the with-top .h5
     notop_weights_path: str | None = None  # local copy of the no-top .h5
-    cache_dir: str | None = None  # default $ZTDL_DATA_DIR/cache/keras_models
+    cache_dir: str | None = None  # default $ZTDL_DATA_DIR/cache/keras_models (settings.local_dir())
     allow_download: bool = True
     verify_md5: bool = True
     timeout_seconds: float = 120.0
     seed: int = 0  # random weights are drawn from this seed, so they are reproducible
 
     def _cache(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else settings.data_dir() / "cache" / "keras_models"
+        return Path(self.cache_dir) if self.cache_dir else settings.local_dir() / "cache" / "keras_models"
 
     def _candidates(self, include_top: bool) -> list[Path]:
         name = WEIGHT_FILES[include_top][0]

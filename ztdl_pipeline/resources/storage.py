@@ -5,10 +5,16 @@ registry) asks this resource for its folder, so one setting moves all of a run's
 (smoke-test) run can never overwrite or publish over a book-profile result. The profile is a property
 of the whole run: choose it with `ZTDL_PROFILE`, or per run in the launchpad with
 `resources: {storage: {config: {profile: fast}}}`.
+
+The root may be an object store (`ZTDL_DATA_DIR=s3://bucket/prefix`, core/stores.py): `folder` is then a
+UPath. What must be a local folder (training checkpoints; files a library writes by path) comes from
+`local_folder` and `working_folder`, which are `folder` itself when the root is local.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -25,7 +31,7 @@ class Storage(dg.ConfigurableResource):
         return settings.resolve_profile(self.profile)
 
     def root(self) -> Path:
-        """The profile's storage root: <base> for book, <base>/<profile> otherwise."""
+        """The profile's storage root: <base> for book, <base>/<profile> otherwise (a UPath on an object store)."""
         return settings.profile_root(self.run_profile(), self.base_dir)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -43,3 +49,29 @@ class Storage(dg.ConfigurableResource):
     def folder(self, layer: str, name: str) -> Path:
         """<root>/<layer>/<name>, e.g. reports/iris_softmax or exports/wifi_fc."""
         return self.root() / layer / name
+
+    def local_folder(self, layer: str, name: str) -> Path:
+        """A folder on this machine for what stays on it (e.g. training checkpoints): `folder` for a local root,
+        else the same layout under settings.local_dir() (so a resumed training resumes on the same machine)."""
+        from ztdl_pipeline.core.stores import is_remote
+
+        folder = self.folder(layer, name)
+        if not is_remote(folder):
+            return folder
+        return settings.profile_root(self.run_profile(), settings.local_dir()) / layer / name
+
+    @contextlib.contextmanager
+    def working_folder(self, layer: str, name: str) -> Iterator[Path]:
+        """A local folder for code that writes files by path (gensim, an index): `folder` itself for a local
+        root; else `local_folder`, uploaded to `folder` when the block ends without error (added to what the
+        folder holds: a report folder gets its report.md and metrics.json from elsewhere)."""
+        from ztdl_pipeline.core.stores import is_remote, put_folder
+
+        folder = self.folder(layer, name)
+        if not is_remote(folder):
+            yield folder
+            return
+        local = self.local_folder(layer, name)
+        local.mkdir(parents=True, exist_ok=True)
+        yield local
+        put_folder(local, folder, replace=False)

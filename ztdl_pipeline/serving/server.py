@@ -2,6 +2,7 @@
 
     ztdl-serve                                  # 127.0.0.1:8501, models in $ZTDL_DATA_DIR/exports
     ztdl-serve --port 9000 --exports /srv/exports --host 0.0.0.0
+    ztdl-serve --exports s3://bucket/prefix/exports   # an object store, mirrored locally (serving/mirror.py)
 
 Endpoints (the same paths and JSON as TF Serving; https://www.tensorflow.org/tfx/serving/api_rest):
 
@@ -34,7 +35,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ztdl_pipeline import settings
 from ztdl_pipeline.core.profile import PROFILES
+from ztdl_pipeline.core.stores import is_remote, root_of
 from ztdl_pipeline.serving import rest
+from ztdl_pipeline.serving.mirror import ExportMirror, mirror_folder
 from ztdl_pipeline.serving.registry import NAME_PATTERN, InvalidName, NotFound
 from ztdl_pipeline.serving.store import LoadError, ModelStore
 
@@ -81,22 +84,33 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def create_app(exports: str | Path, *, max_body_bytes: int = MAX_BODY_BYTES, poll_interval: float = 1.0,
-               preload: bool = False, batching: bool = True, max_batch_rows: int = 512) -> FastAPI:
-    """The ASGI app serving every model under `exports` (a folder of <model>/<version>/ SavedModels)."""
-    store = ModelStore(exports, poll_interval=poll_interval, batching=batching, max_batch_rows=max_batch_rows)
+               preload: bool = False, batching: bool = True, max_batch_rows: int = 512,
+               store_poll_interval: float = 5.0) -> FastAPI:
+    """The ASGI app serving every model under `exports` (a folder of <model>/<version>/ SavedModels, or an
+    object store's, mirrored into settings.machine_cache_dir() and polled every `store_poll_interval` s)."""
+    mirror = None
+    if is_remote(exports):
+        mirror = ExportMirror(exports, mirror_folder(exports, settings.machine_cache_dir()), store_poll_interval)
+    store = ModelStore(mirror.local if mirror else exports, poll_interval=poll_interval, batching=batching,
+                       max_batch_rows=max_batch_rows)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        if mirror is not None:
+            await run_in_threadpool(mirror.sync)  # the current versions are here before the first request
+            mirror.start()
         if preload:
             await run_in_threadpool(store.preload)
         yield
+        if mirror is not None:
+            mirror.stop()
         stats = store.batching_stats()
         if stats["enabled"]:
             log.info("batching: %d predict requests in %d model calls", stats["requests"], stats["model_calls"])
 
     app = FastAPI(title="ztdl-serve", description="TF Serving's REST API for the ztdl-pipeline exports",
                   docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.state.store = store
+    app.state.store, app.state.mirror = store, mirror
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -173,7 +187,7 @@ def exports_folder(exports: str | None, profile: str | None) -> Path:
     from ztdl_pipeline.serving import registry
 
     if exports:
-        return registry.exports_root(exports)
+        return root_of(exports) if is_remote(exports) else registry.exports_root(exports)
     return settings.profile_root(profile or "book") / "exports"
 
 
@@ -184,8 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("ZTDL_SERVE_PORT", DEFAULT_PORT)),
                         help=f"port (default {DEFAULT_PORT}, TF Serving's REST port)")
     parser.add_argument("--exports", default=None,
-                        help="the export folder (default $ZTDL_DATA_DIR/exports, i.e. ./data/exports: the book "
-                             "profile's; $ZTDL_PROFILE is ignored, so smoke runs are never served by accident)")
+                        help="the export folder or s3://bucket/prefix/exports (default $ZTDL_DATA_DIR/exports, i.e. "
+                             "./data/exports: the book profile's; $ZTDL_PROFILE is ignored, so smoke runs are never "
+                             "served by accident)")
     parser.add_argument("--profile", default=None, choices=PROFILES,
                         help="serve this profile's exports instead (e.g. fast: <data dir>/fast/exports)")
     parser.add_argument("--max-body-mb", type=float, default=MAX_BODY_BYTES / 2**20,
@@ -193,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-interval", type=float, default=1.0,
                         help="rescan a model folder at least this often, in seconds (default 1; an mtime "
                              "change is seen at once)")
+    parser.add_argument("--store-poll-interval", type=float, default=5.0,
+                        help="with an object store: ask for each model's registry.json this often, in seconds "
+                             "(default 5; one HEAD request per model)")
     parser.add_argument("--preload", action="store_true", help="load every model's current version at start")
     parser.add_argument("--batching", action=argparse.BooleanOptionalAction, default=True,
                         help="merge concurrent predict requests for the same model into one call (default on; "
@@ -218,10 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"ztdl-serve: {error}\n")
 
     app = create_app(exports, max_body_bytes=int(args.max_body_mb * 2**20), poll_interval=args.poll_interval,
-                     preload=args.preload, batching=args.batching, max_batch_rows=args.max_batch_rows)
-    models = registry.list_models(exports)
-    log.info("serving %s (%s) on http://%s:%d/v1/models/<name>", exports,
-             ", ".join(models) if models else "no models yet; new exports are picked up", args.host, args.port)
+                     preload=args.preload, batching=args.batching, max_batch_rows=args.max_batch_rows,
+                     store_poll_interval=args.store_poll_interval)
+    if is_remote(exports):
+        log.info("serving %s (copied to %s, registries polled every %g s) on http://%s:%d/v1/models/<name>", exports,
+                 app.state.mirror.local, args.store_poll_interval, args.host, args.port)
+    else:
+        models = registry.list_models(exports)
+        log.info("serving %s (%s) on http://%s:%d/v1/models/<name>", exports,
+                 ", ".join(models) if models else "no models yet; new exports are picked up", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, access_log=args.access_log, log_level=args.log_level,
                 timeout_graceful_shutdown=5)
     return 0

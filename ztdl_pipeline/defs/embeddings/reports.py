@@ -30,8 +30,9 @@ def embedding_report_asset(short: str) -> dg.AssetsDefinition:
         from ztdl_pipeline.core.embedding_report import embedding_report
         from ztdl_pipeline.core.embeddings import load_keyed_vectors
 
-        chapter = embedding_report(load_keyed_vectors(embedding["path"]), embedding, tables, catalog.TEXT_CORPORA,
-                                   short, model, config.n_viz, config.n_plot, storage.folder("reports", name))
+        with storage.working_folder("reports", name) as folder:
+            chapter = embedding_report(load_keyed_vectors(embedding["path"]), embedding, tables, catalog.TEXT_CORPORA,
+                                       short, model, config.n_viz, config.n_plot, folder)
         return chapter_output(storage, name, chapter)
 
     return _report

@@ -32,7 +32,8 @@ def glove_6b_50d(context: dg.AssetExecutionContext, config: GloveLoadConfig,  # 
                  storage: Storage, raw: pd.DataFrame) -> dg.Output[dict]:
     from ztdl_pipeline.core.embedding_steps import glove_vectors
 
-    record, digest = glove_vectors(raw, storage.folder("models", "glove_6b_50d") / "vectors.kv", config.reader)
+    with storage.working_folder("models", "glove_6b_50d") as folder:  # the record names this machine's copy
+        record, digest = glove_vectors(raw, folder / "vectors.kv", config.reader)
     context.log.info(f"GloVe: {record['vocabulary_size']} words × {record['dim']} in {record['load_seconds']} s")
     return dg.Output(record, data_version=dg.DataVersion(digest), metadata={
         "vocabulary_size": float(record["vocabulary_size"]), "dim": float(record["dim"]),
@@ -50,8 +51,9 @@ def word2vec_reviews(context: dg.AssetExecutionContext, config: Word2VecConfig, 
     from ztdl_pipeline.core.embedding_steps import word2vec_vectors
 
     values, adjusted = resolved(context, config, storage, catalog.WORD2VEC_FAST)
-    record, digest = word2vec_vectors({"movie_reviews": movie_reviews_text, "imdb": imdb_text}, values,
-                                      adjusted["profile"], storage.folder("models", "word2vec_reviews") / "vectors.kv")
+    with storage.working_folder("models", "word2vec_reviews") as folder:
+        record, digest = word2vec_vectors({"movie_reviews": movie_reviews_text, "imdb": imdb_text}, values,
+                                          adjusted["profile"], folder / "vectors.kv")
     context.log.info(f"Word2Vec: {record['tokens']} tokens of {record['documents']} reviews -> "
                      f"{record['vocabulary_size']} words in {record['train_seconds']} s")
     return dg.Output(record, data_version=dg.DataVersion(digest), metadata={

@@ -56,7 +56,8 @@ def image_search_asset(images: Bottlenecks) -> dg.AssetsDefinition:
                 features: pa.Table) -> dg.Output[dict]:
         from ztdl_pipeline.core.transfer_experiments import image_search_chapter
 
-        chapter = image_search_chapter(features, images.name, storage.folder("indexes", name), **config.model_dump())
+        with storage.working_folder("indexes", name) as folder:
+            chapter = image_search_chapter(features, images.name, folder, **config.model_dump())
         return chapter_output(storage, name, chapter)
 
     return _search
