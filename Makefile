@@ -9,6 +9,7 @@
 #   make sweep     end runs whose process died (killed, crashed) and free the pool slots they held
 #   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
 #   make bench     benchmarks; results in bench/results/
+#   make screenshots  docs/images/ for the UI tour (docs/ui.md), from the browser test (needs Debian's chromium)
 #   make home      write $DAGSTER_HOME/dagster.yaml (SQLite, or PostgreSQL when ZTDL_POSTGRES_URL is set)
 # Variables: TF=cpu|gpu (TensorFlow flavour), EXTRAS=deploy (more extras, comma-separated: deploy brings
 # dagster-postgres), PYTHON, SELECT (asset selection for make run), ZTDL_POSTGRES_URL (docs/deployment.md)
@@ -30,7 +31,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep
+.PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep screenshots
 
 install: $(STAMP) $(EXTRA_STAMPS)
 
@@ -99,6 +100,10 @@ test: install
 # the fault suite: killed runs, damaged storage, invalid settings, bad and hostile input (README: Faults)
 test-faults: install
 	$(BIN)/python -m pytest -q -ra -m fault
+
+# docs/images/: the UI tour's pictures (docs/ui.md), taken by the browser test in headless Chromium
+screenshots: install
+	ZTDL_SCREENSHOTS=$(CURDIR)/docs/images ZTDL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:xdist tests/e2e/test_browser.py
 
 test-book: install
 	$(BIN)/python -m pytest -q -ra -m book
