@@ -28,8 +28,11 @@ TABLE_KEY = b"ztdl.table"  # set on parquet written from a pyarrow Table, which 
 
 
 def _root(base_dir: str | None, storage: Storage) -> UPath:
-    """An explicit base_dir, else the run profile's storage root (resources/storage.py)."""
-    return UPath(base_dir) if base_dir else UPath(storage.root())
+    """An explicit base_dir (a folder, or an object store's URL as core/stores.py opens it), else the run
+    profile's storage root (resources/storage.py)."""
+    if base_dir:
+        return stores.root_of(base_dir) if stores.is_remote(base_dir) else UPath(base_dir)
+    return UPath(storage.root())
 
 
 def write_parquet(frame: pd.DataFrame, path: UPath | Path) -> None:
