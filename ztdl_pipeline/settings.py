@@ -19,7 +19,10 @@ SOURCE_ENV_PREFIX = "ZTDL_SOURCE_"  # + the dataset's name in capitals: ZTDL_SOU
 def data_dir() -> Path:
     """Storage root for everything the pipeline writes (default ./data): a folder, or an object-store URL
     (s3://bucket/prefix, a upath.UPath; core/stores.py) shared by several machines."""
-    return root_of(os.environ.get(DATA_DIR_ENV) or "data")
+    try:
+        return root_of(os.environ.get(DATA_DIR_ENV) or "data")
+    except ValueError as exc:
+        raise ValueError(f"{DATA_DIR_ENV}: {exc}") from None
 
 
 def local_dir() -> Path:

@@ -60,8 +60,9 @@ def native(path: Any) -> Any:
 
 def as_path(value: Any) -> Any:
     """A path, a local path string or a URL string (as stored in a registry entry) as a path object."""
-    return root_of(value) if isinstance(value, str) and is_remote(value) else native(Path(value)) \
-        if isinstance(value, str) else native(value)
+    if isinstance(value, str):
+        return root_of(value) if is_remote(value) else Path(value)
+    return native(value)
 
 
 # ---------------------------------------------------------------- objects
