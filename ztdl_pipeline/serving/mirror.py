@@ -6,7 +6,8 @@ for each model's registry.json ETag (one HEAD per model per interval); when it c
 downloads the version it names as current into a temporary folder, checks the files against the
 `content_sha256` recorded at publishing, renames the folder into place, and only then writes the registry
 locally. ModelStore sees the new registry by its folder's mtime, as with a local export folder: hot reload
-works the same, and a version that failed its check is never served (the previous one stays).
+works the same, and a version that failed its check is never served (the previous one stays; it is not
+downloaded again until the registry changes, while a failed download is tried again at every poll).
 A version folder already mirrored is kept while its recorded hash is the registry's (`.<version>.sha256`).
 """
 
@@ -26,6 +27,10 @@ from ztdl_pipeline.core.registry import MANIFEST
 from ztdl_pipeline.serving.registry import NAME_PATTERN
 
 log = logging.getLogger("ztdl_serve.mirror")
+
+
+class ContentMismatch(ValueError):
+    """The objects of a version are not those recorded at publishing: not retried until the registry changes."""
 
 
 def mirror_folder(remote, cache: Path) -> Path:
@@ -69,7 +74,11 @@ class ExportMirror:
         manifest = json.loads(data)
         current = manifest.get("current")
         if current is not None:
-            self._fetch_version(name, int(current), manifest["versions"][str(current)])
+            try:
+                self._fetch_version(name, int(current), manifest["versions"][str(current)])
+            except ContentMismatch:
+                self._tags[name] = tag  # downloading it again would give the same objects
+                raise
         atomic.write_bytes(self.local / name / MANIFEST, data)  # after the version it names is in place
         self._tags[name] = tag
         log.info("mirrored %s: current version %s", name, current)
@@ -87,7 +96,7 @@ class ExportMirror:
         try:
             stores.fetch_folder(self.remote / name / str(version), download)
             if recorded and folder_sha256(download) != recorded:
-                raise ValueError(f"{self.remote / name / str(version)}: the objects differ from the sha256 "
+                raise ContentMismatch(f"{self.remote / name / str(version)}: the objects differ from the sha256 "
                                  f"{recorded[:12]}… recorded when version {version} was published; not served")
             if folder.exists():
                 shutil.rmtree(folder)
@@ -101,7 +110,10 @@ class ExportMirror:
         """Poll in a daemon thread until `stop`."""
         def loop() -> None:
             while not self._stop.wait(self.poll_interval):
-                self.sync()
+                try:
+                    self.sync()
+                except Exception as exc:  # noqa: BLE001 - e.g. the store unreachable for a while: keep polling
+                    log.error("listing %s failed (serving what is here): %s", self.remote, exc)
 
         self._thread = threading.Thread(target=loop, name="ztdl-serve-mirror", daemon=True)
         self._thread.start()
