@@ -191,7 +191,8 @@ def exports_folder(exports: str | None, profile: str | None) -> Path:
     return settings.profile_root(profile or "book") / "exports"
 
 
-def main(argv: list[str] | None = None) -> int:
+def argument_parser() -> argparse.ArgumentParser:
+    """ztdl-serve's command line (tests/unit/test_doc_commands.py checks the documented flags against it)."""
     parser = argparse.ArgumentParser(prog="ztdl-serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=os.environ.get("ZTDL_SERVE_HOST", DEFAULT_HOST),
                         help=f"address to bind (default {DEFAULT_HOST}; 0.0.0.0 exposes it to the network)")
@@ -218,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch-rows", type=int, default=512, help="largest merged batch (default 512)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument("--log-level", default="info")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argument_parser()
     args = parser.parse_args(argv)
 
     import uvicorn
