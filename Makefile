@@ -8,7 +8,7 @@
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
 #   make sweep     end runs whose process died (killed, crashed) and free the pool slots they held
 #   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
-#   make bench     benchmarks; results in bench/results/
+#   make bench     benchmarks; results in bench/results/, then one table of their headline ratios (bench/summary.py)
 #   make screenshots  docs/images/ for the UI tour (docs/ui.md), from the browser test (needs Debian's chromium)
 #   make home      write $DAGSTER_HOME/dagster.yaml (SQLite, or PostgreSQL when ZTDL_POSTGRES_URL is set)
 # Variables: TF=cpu|gpu (TensorFlow flavour), EXTRAS=deploy (more extras, comma-separated: deploy brings
@@ -131,6 +131,7 @@ bench: install home
 	$(BIN)/python bench/text_tokenize.py
 	$(BIN)/python bench/glove_loading.py
 	$(BIN)/python bench/bottleneck_throughput.py
+	$(BIN)/python bench/summary.py
 
 lint: install
 	$(BIN)/ruff check ztdl_pipeline tests bench

@@ -3,7 +3,7 @@
 Each command is checked by what it runs: a `make` target exists and its SELECT resolves to assets; a `dagster
 asset materialize` or `dg launch` names an importable module, a selection that resolves and a run config that
 Dagster validates for those assets; `ztdl-serve`'s flags parse; a REST call names a route and an example with
-an export, with a JSON body. tests/serving/test_doc_curl.py sends the REST calls to a real server. Commands that
+an export, with a JSON body; a `python` script or module exists and `-c` code compiles. tests/serving/test_doc_curl.py sends the REST calls to a real server. Commands that
 need what this machine lacks (docker images, a cluster) and the steps of the PostgreSQL and object-store
 walkthroughs carry the reason and the test that covers them instead; a command of any other program fails here
 until it is given a check.
@@ -32,7 +32,6 @@ WALKTHROUGH_STEPS = {  # (doc, program) -> the test that runs the same steps
     ("docs/deployment.md", "pg_ctlcluster"): "tests/e2e/test_postgres_instance.py (a throwaway server from initdb)",
     ("docs/deployment.md", "su"): "tests/e2e/test_postgres_instance.py (creates the role and database)",
     ("docs/deployment.md", "export"): "tests/e2e/test_postgres_instance.py and tests/e2e/test_object_store.py",
-    ("docs/deployment.md", "python"): "tests/e2e/test_object_store.py (moto's server, the bucket, the listing)",
     ("docs/deployment.md", "until"): "tests/e2e/test_object_store.py (waits for ztdl-serve)",
     ("docs/deployment.md", "kill"): "tests/e2e/test_object_store.py (stops what it started)",
     ("docs/serving.md", "cat"): "TF Serving's model config for the docker commands beside it",
@@ -136,7 +135,19 @@ def _check_curl(command: Command, _location) -> None:
         assert isinstance(body.get("instances"), list) and body["instances"], f"{command.where}: no instances"
 
 
-CHECKS = {"make": _check_make, "dagster": _check_dagster, "dg": _check_dagster, "ztdl-serve": _check_serve,
+def _check_python(command: Command, _location) -> None:
+    import importlib.util
+
+    args = command.argv[1:]
+    if args[0] == "-m":
+        assert importlib.util.find_spec(args[1]), f"{command.where}: no module {args[1]}"
+    elif args[0] == "-c":
+        compile(args[1], command.where, "exec")  # a SyntaxError is the finding
+    else:
+        assert (REPO / args[0]).is_file(), f"{command.where}: no script {args[0]}"
+
+
+CHECKS = {"make": _check_make, "python": _check_python, "dagster": _check_dagster, "dg": _check_dagster, "ztdl-serve": _check_serve,
           "curl": _check_curl}
 
 
