@@ -25,6 +25,7 @@ from ztdl_pipeline.resources import (
     Storage,
     TensorFlowCompute,
 )
+from ztdl_pipeline.resources.tuning import TuningStorage
 from ztdl_pipeline.schedules import weekly_retrain
 
 
@@ -43,6 +44,7 @@ def resources() -> dict:
         "keras_io": KerasModelIOManager(storage=storage),
         "report_io": JsonIOManager(storage=storage, file_name="metrics"),
         "export_record_io": JsonIOManager(storage=storage, file_name="export"),
+        "tuning_storage": TuningStorage(),  # Optuna studies of the tuned chains (resources/tuning.py)
     }
 
 

@@ -6,8 +6,9 @@ import dagster as dg
 
 # text: ch8; embeddings: ch12/ch26 (GloVe and Reuters need config offline); transfer: ch11 (the Xception
 # weights and the sports pictures need network or local paths; see the README); fundamentals: DataCamp's
-# forward-propagation and gradient lessons in NumPy (no data file)
-GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer", "fundamentals")
+# forward-propagation and gradient lessons in NumPy (no data file); tuned: the hyper-parameter searches beyond the
+# book's settings (models/<card>_tuned, assets/tuned.py)
+GROUPS = ("tabular", "serving", "timeseries", "vision", "text", "embeddings", "transfer", "fundamentals", "tuned")
 
 group_jobs = [
     dg.define_asset_job(f"{group}_job", selection=dg.AssetSelection.groups(group),

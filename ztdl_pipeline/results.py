@@ -59,6 +59,15 @@ def report_rows(root: Path) -> list[list[Any]]:
             for row in report_numbers(report, book, read_metrics(root, report))]
 
 
+def tuned_rows(root: Path) -> list:
+    """The tuned variant of every example whose card declares a search, from reports/<card>_tuned/metrics.json."""
+    from ztdl_pipeline import catalog
+    from ztdl_pipeline.core.tuned_results import tuned_row
+
+    return [tuned_row(card, read_metrics(root, f"{card.name}_tuned")) for _, card in catalog.cards()
+            if card.tuning is not None]
+
+
 def machine() -> str:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
@@ -69,9 +78,13 @@ def machine() -> str:
 
 
 def write(root: Path, out: Path) -> Path:
+    from ztdl_pipeline.core.tuned_results import render_tuned, tuned_cell
+
     heads, others = rows(root)
+    tuned = tuned_rows(root)
     text = render(heads, others, root=str(root), machine=machine(), generated=time.strftime("%Y-%m-%d %H:%M %Z"),
-                  reports=report_rows(root))
+                  reports=report_rows(root), tuned={row.example: tuned_cell(row) for row in tuned},
+                  tuned_section=render_tuned(tuned))
     return atomic.write_text(out, text)
 
 

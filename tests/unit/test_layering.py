@@ -18,7 +18,7 @@ FORBIDDEN = {
     "core": ("ztdl_pipeline.resources", "ztdl_pipeline.assets", "ztdl_pipeline.defs", "ztdl_pipeline.catalog",
              "ztdl_pipeline.definitions", "ztdl_pipeline.settings", "dagster"),
     "catalog": ("ztdl_pipeline.resources", "ztdl_pipeline.assets", "ztdl_pipeline.defs", "ztdl_pipeline.definitions",
-                "dagster", "keras", "tensorflow"),
+                "dagster", "keras", "tensorflow", "optuna"),
     "resources": ("ztdl_pipeline.assets", "ztdl_pipeline.defs", "ztdl_pipeline.definitions"),
     # the wiring takes every path from a resource (Storage, DatasetSource), never from the environment
     "assets": ("ztdl_pipeline.defs", "ztdl_pipeline.definitions", "ztdl_pipeline.settings"),
@@ -49,8 +49,9 @@ def test_imports_run_one_way(layer):
 
 
 def test_the_catalogue_loads_without_dagster_or_keras():
+    """...nor Optuna: a card's search space is plain data (core/search_space.py)."""
     code = ("import sys, ztdl_pipeline.catalog as c; [m for m in c.modules()]; list(c.cards()); "
-            "print(sorted(n for n in ('dagster', 'keras', 'tensorflow') if n in sys.modules))")
+            "print(sorted(n for n in ('dagster', 'keras', 'tensorflow', 'optuna') if n in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
 

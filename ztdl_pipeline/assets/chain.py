@@ -15,7 +15,7 @@ current export scores its raw rows, predictions/<card>); `family` names the step
 
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 import dagster as dg
@@ -48,7 +48,9 @@ def chain_definitions(catalog: ModuleType, group: str, family: Family) -> dg.Def
         assets.append(features_asset(spec, group))
         checks += features_checks(spec)
     for card in getattr(catalog, "CARDS", ()):
-        card_asset_list, card_checks = card_assets(card, group, family)
+        # the book chain ignores the card's search (assets/tuned.py runs it), so editing a search space never
+        # changes the book model's version
+        card_asset_list, card_checks = card_assets(replace(card, tuning=None), group, family)
         assets += card_asset_list
         checks += card_checks
     assets += [predictions_asset(entry, group) for entry in getattr(catalog, "PREDICTIONS", ())]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ztdl_pipeline.catalog.datasets import CATALOG
 from ztdl_pipeline.core.features import Scaling, TabularRecipe
 from ztdl_pipeline.core.report import BookNumber as B
+from ztdl_pipeline.core.search_space import Choice, FloatRange, IntRange, Tuning
 from ztdl_pipeline.core.specs import Card, GeneratedData, Scoring, TableFeatures
 
 MODELS = "ztdl_pipeline.core.models:"
@@ -86,6 +87,24 @@ FEATURES = (
                   "8 measurements standardised (fit on train), Outcome one-hot; 80/20 split, random_state 22"),
 )
 
+# ------------------------------------------------------------------ searches beyond the book (models/<card>_tuned)
+
+# a dense network from the book's own shape (no hidden layer: logistic / softmax / linear regression) to two or three
+# hidden layers; budgets sized for this 2-core machine (core/search_space.Tuning says what each field means)
+_RATE = FloatRange(1e-3, 0.1, log=True)
+_NET = {"hidden_layers": IntRange(0, 2), "units": IntRange(4, 64, log=True), "learning_rate": _RATE,
+        "batch_size": Choice((16, 32, 64))}
+_FAST = {"trials": 3, "max_epochs": 8, "patience": 2, "startup_trials": 2, "timeout_s": 60.0}
+_SEEN = ("the book fitted its model 40 epochs on all rows (the test rows included) before the train split, and its "
+         "split is unseeded: its test number is not a held-out score")
+_TINY = "the test split holds {} rows, so one row moves the score by {:.2f}: a printed number this small is noise-bound"
+
+
+def _search(metric: str = "accuracy", **changes) -> Tuning:
+    return Tuning(**{"space": _NET, "metric": metric, "trials": 20, "timeout_s": 240.0, "max_epochs": 100,
+                     "patience": 10, "fast": _FAST, **changes})
+
+
 # ------------------------------------------------------------------ examples
 
 CARDS = (
@@ -99,6 +118,7 @@ CARDS = (
         plots=("boundary",)),
     Card(
         name="weight_height_linreg", dataset="weight_height", title="ch3 linear regression: weight from height",
+        tuning=_search("r2", note=_SEEN),
         source="book ch3.linear_regression_weight_height / _train_test_split (L3627–3885)",
         builder=MODELS + "linear_regression", loss="mean_squared_error", inputs=("Height",), primary=("test", "r2"),
         tolerance=0.05, fast_floor=0.0,
@@ -112,6 +132,7 @@ CARDS = (
               "train split; we fit 90 epochs on the train split only, so the test rows are never seen."),
     Card(
         name="visit_duration_logreg", dataset="user_visit_duration",
+        tuning=_search(space={"hidden_layers": IntRange(0, 1), "units": IntRange(2, 16, log=True), "learning_rate": FloatRange(1e-3, 0.5, log=True)}, note=_TINY.format(20, 0.05)),
         title="ch3 logistic regression: will a visitor buy?",
         source="book ch3.logistic_regression_user_visit_duration, logreg_train_test_split, cross_validation_kfold, "
                "confusion_matrix_precision_recall (L3970–4622)",
@@ -126,6 +147,7 @@ CARDS = (
               "3-fold cross-validated accuracy instead (book 0.8007)."),
     Card(
         name="housing_linreg", dataset="housing", title="ch3 exercise 1: house prices",
+        tuning=_search("r2", space={"hidden_layers": IntRange(0, 1), "units": IntRange(2, 16, log=True), "learning_rate": FloatRange(1e-3, 0.5, log=True)}, validation=0.25, note="47 houses: 10 test rows, and 9 validation rows to choose settings with"),
         source="book sol.ch3.ex1_housing_linear_regression (L20876–21030)", builder=MODELS + "linear_regression",
         loss="mean_squared_error", primary=("train", "r2"), tolerance=0.15, fast_floor=0.0,
         hyper={"epochs": 20, "optimizer": "adam", "learning_rate": 0.1},
@@ -135,6 +157,7 @@ CARDS = (
               "gate judges train R². The export returns prices in dollars (the model learns price/1e5)."),
     Card(
         name="hr_churn", dataset="hr", title="ch3 exercise 2: employee churn",
+        tuning=_search(space={"hidden_layers": IntRange(0, 3), "units": IntRange(8, 128, log=True), "learning_rate": _RATE, "batch_size": Choice((64, 128, 256))}, trials=15, timeout_s=420.0, max_epochs=40, patience=5),
         source="book sol.ch3.ex2_hr_churn_logistic (L21032–21302)", builder=MODELS + "logistic_regression",
         loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.6,
         hyper={"epochs": 1, "optimizer": "adam", "learning_rate": 0.5, "cv_folds": 5, "cv_epochs": 10},
@@ -147,12 +170,14 @@ CARDS = (
         notes="The book concludes this model does no better than always predicting 'stay' (76 %)."),
     Card(
         name="moons_logreg", dataset="moons", title="ch4 moons: logistic regression",
+        tuning=_search(),
         source="book ch4.moons_logistic_regression (L5180–5334)", builder=MODELS + "logistic_regression",
         loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.75,
         hyper={"epochs": 200, "optimizer": "adam", "learning_rate": 0.05}, fast={"epochs": 20},
         book=(B("test", "accuracy", 0.847, "L5299"),), plots=("boundary",)),
     Card(
         name="moons_deep", dataset="moons", title="ch4 moons: deep ReLU network",
+        tuning=_search(),
         source="book ch4.moons_deep_relu (L5336–5458)", builder=MODELS + "moons_deep", loss="binary_crossentropy",
         primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.75,
         # a 4-2-1 ReLU net often dies in a bad minimum (3 of 8 seeds reach the book's 1.000): 5 restarts
@@ -164,6 +189,7 @@ CARDS = (
               "and keep the lowest training loss (see Restarts)."),
     Card(
         name="iris_softmax", dataset="iris", title="ch4 iris: softmax regression",
+        tuning=_search(),
         source="book ch4.iris_softmax (L5537–5800)", builder=MODELS + "softmax_regression",
         loss="categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.10, fast_floor=0.6,
         hyper={"epochs": 30, "optimizer": "adam", "learning_rate": 0.1, "validation_split": 0.1},
@@ -171,6 +197,7 @@ CARDS = (
               B("test", "recall", 1.0, "L5738"), B("test", "f1", 1.0, "L5738"))),
     Card(
         name="diabetes_fc", dataset="diabetes", title="ch4 exercise 2: diabetes classifier",
+        tuning=_search(space={**_NET, "hidden_layers": IntRange(1, 3), "dropout": FloatRange(0.0, 0.5)}),
         source="book sol.ch4.ex2_diabetes_fc (L21441–21533)", builder=MODELS + "diabetes_fc",
         loss="categorical_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.6,
         hyper={"epochs": 20, "optimizer": "adam", "learning_rate": 0.05, "validation_split": 0.1},
@@ -178,6 +205,7 @@ CARDS = (
               B("test", "recall", 0.37, "L21522 class 1"), B("test", "f1", 0.49, "L21522 class 1"))),
     Card(
         name="banknotes_logreg", dataset="banknotes", title="ch5 banknotes: logistic regression with SGD",
+        tuning=_search(),
         source="book ch5.banknotes_keras_logreg_sgd (L6792–6953)", builder=MODELS + "banknotes_logistic",
         loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.03, fast_floor=0.8,
         # learning rate 0.01: Keras' default for SGD, which the book uses
@@ -185,6 +213,7 @@ CARDS = (
         book=(B("test", "accuracy", 0.9782, "L6950"),)),
     Card(
         name="wines_deep", dataset="wines", title="ch5 exercise 1: wine cultivars",
+        tuning=_search(),
         source="book sol.ch5.ex1_wines (L21609–21729)", builder=MODELS + "wines_deep",
         loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.90, fast_floor=0.6,
         hyper={"epochs": 10, "batch_size": 8, "optimizer": "rmsprop", "learning_rate": 0.1, "validation_split": 0.2},
@@ -192,6 +221,7 @@ CARDS = (
               "Gate: test accuracy ≥ 0.90."),
     Card(
         name="titanic_fc", dataset="titanic", title="DataCamp: Titanic survival",
+        tuning=_search(),
         source="DataCamp memo dc.titanic_classification (001:L782–892)", builder=MODELS + "titanic_fc",
         loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.63, fast_floor=0.55,
         hyper={"epochs": 10, "optimizer": "sgd", "learning_rate": 0.01},

@@ -29,9 +29,11 @@ def rules(profile: str) -> ProfileRules:
     """What a profile name means. The one place that interprets it."""
     if profile == "book":
         return ProfileRules("book", applies_fast_overrides=False, gate="book", storage_subfolder="",
-                            cron_groups=("vision", "transfer", "embeddings"))
+                            cron_groups=("vision", "transfer", "embeddings", "tuned"))
     if profile == "fast":
-        return ProfileRules("fast", applies_fast_overrides=True, gate="floor", storage_subfolder="fast")
+        # searches (group tuned) run when asked or weekly, never on every upstream change
+        return ProfileRules("fast", applies_fast_overrides=True, gate="floor", storage_subfolder="fast",
+                            cron_groups=("tuned",))
     raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} "
                      "(set ZTDL_PROFILE or the run config field resources.storage.config.profile)")
 

@@ -111,9 +111,13 @@ def _fmt(value: Any) -> str:
 
 
 def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machine: str, generated: str,
-           reports: Iterable[list[Any]] = ()) -> str:
+           reports: Iterable[list[Any]] = (), tuned: Mapping[str, str] | None = None,
+           tuned_section: Iterable[str] = ()) -> str:
+    """`tuned`: the "tuned" cell of each example with a search (core/tuned_results.tuned_cell); `tuned_section`:
+    the Markdown lines of the tuned variants' own table."""
     rows = list(rows)
-    header = ["example", "group", "gate metric", "book", "ours", "tolerance", "gate threshold", "baseline",
+    tuned = tuned or {}
+    header = ["example", "group", "gate metric", "book", "ours", "tuned", "tolerance", "gate threshold", "baseline",
               "verdict", "profile", "run", "date", "commit"]
     lines = [
         "# Results: the book's numbers next to ours",
@@ -125,8 +129,9 @@ def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machi
         "measured, *tolerance* how far below the book the export gate still accepts (the gate threshold is "
         "book − tolerance, or a stated threshold where the book prints no number), and *baseline* what a "
         "trivial predictor scores on the same split (majority class, train mean, or the naive last-value "
-        "forecast): a model must beat it to be exported. `make test-book` checks every row that has a book "
-        "number and a tolerance.",
+        "forecast): a model must beat it to be exported. *tuned* is the example's tuned variant on the test split, "
+        "with its search's trial count and compute time (see the tuned variants below). `make test-book` checks "
+        "every row that has a book number and a tolerance.",
         "",
         f"{sum(r.ours is not None for r in rows)} of {len(rows)} examples have a report here; "
         f"{sum(r.verdict in ('within tolerance', 'better than the book') for r in rows)} are within tolerance "
@@ -136,9 +141,12 @@ def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machi
         "|" + "---|" * len(header),
     ]
     for r in rows:
-        cells = [f"`{r.example}`", r.group, r.metric, r.book, r.ours, r.tolerance, r.threshold, r.baseline,
-                 r.verdict, r.profile, r.run_id[:8], r.created[:10], r.commit[:12]]
+        cells = [f"`{r.example}`", r.group, r.metric, r.book, r.ours, tuned.get(r.example, "—"), r.tolerance,
+                 r.threshold, r.baseline, r.verdict, r.profile, r.run_id[:8], r.created[:10], r.commit[:12]]
         lines.append("| " + " | ".join(_fmt(c) for c in cells) + " |")
+    tuned_section = list(tuned_section)
+    if tuned_section:
+        lines += ["", *tuned_section]
     others = list(others)
     if others:
         lines += ["", "## Every other number the book prints", "",

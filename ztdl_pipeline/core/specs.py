@@ -35,6 +35,7 @@ class Card:
     notes: str = ""
     hyper: Mapping[str, Any] = field(default_factory=dict)  # the book's training settings (run-config defaults)
     fast: Mapping[str, Any] = field(default_factory=dict)  # what the fast profile changes (core/profile.py)
+    tuning: Any = None  # core.search_space.Tuning: a search beyond the book's settings (models/<name>_tuned)
 
     @property
     def one_hot_target(self) -> bool:

@@ -1,0 +1,95 @@
+"""Goal 6 of issue 20: does the tuned variant beat the book's printed number, within the card's budgets, here?
+
+For each example (default: every tabular card with a search), materialize its tuned chain at the book profile
+(`+exports/<card>_tuned_export`: raw -> features -> the book-settings model -> the search -> report -> gated
+export) in-process, under one storage root that persists between invocations: the studies live in
+<root>/tuning/optuna.db (the instance is ephemeral), so an interrupted bench continues where it stopped and a
+finished example runs no new trial. Then write the tuned rows (core/tuned_results.py) from the reports.
+
+    python bench/tuning.py [--root DIR] [--cards a,b,...] [--profile book|fast]
+      -> bench/results/tuning.json and bench/results/tuning.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+RESULTS = REPO / "bench" / "results"
+
+
+def searched_cards() -> list[str]:
+    from ztdl_pipeline.catalog import tabular
+
+    return [card.name for card in tabular.CARDS if card.tuning is not None]
+
+
+def materialize(card: str) -> dict:
+    import dagster as dg
+
+    from ztdl_pipeline.assets.base import key
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    start = time.perf_counter()
+    result = dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=dg.DagsterInstance.ephemeral(),
+                            selection=dg.AssetSelection.assets(key("exports", f"{card}_tuned")).upstream(),
+                            raise_on_error=False)
+    failures = [e.event_specific_data.error.message.strip().splitlines()[0] for e in result.all_events
+                if e.event_type_value == "STEP_FAILURE"]
+    return {"card": card, "seconds": round(time.perf_counter() - start, 1), "success": result.success,
+            "failures": failures}
+
+
+def render(rows, runs: list[dict], meta: dict) -> str:
+    from ztdl_pipeline.core.tuned_results import render_tuned
+
+    lines = ["# Tuned variants against the book (issue 20, goal 6)", "",
+             f"`python bench/tuning.py --profile {meta['profile']}` — {meta['finished']}, {meta['machine']}, load average "
+             f"{meta['load_start']} at the start and {meta['load_end']} at the end (the machine is shared, so the time "
+             f"budgets buy fewer trials under load). Storage root `{meta['root']}`.", "",
+             *render_tuned(rows)[2:], "",
+             "## Runs", "", "| example | wall seconds (whole chain) | success | failed steps |", "|---|---:|---|---|"]
+    lines += [f"| `{r['card']}` | {r['seconds']} | {r['success']} | {'; '.join(r['failures']) or '—'} |" for r in runs]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", default=str(Path(os.environ.get("TMPDIR", "/tmp")) / "ztdl-tuning-bench"))
+    parser.add_argument("--cards", default="", help="comma-separated card names (default: every searched tabular card)")
+    parser.add_argument("--profile", default="book")
+    args = parser.parse_args()
+    os.environ.update(ZTDL_DATA_DIR=args.root, ZTDL_PROFILE=args.profile)
+    os.environ.setdefault("ZTDL_DATA_MIRROR", str(REPO.parent / "shared" / "data"))
+    from ztdl_pipeline import catalog, settings
+    from ztdl_pipeline.core import atomic
+    from ztdl_pipeline.core.tuned_results import tuned_row
+    from ztdl_pipeline.results import machine, read_metrics
+
+    cards = [c for c in args.cards.split(",") if c] or searched_cards()
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    runs = []
+    for name in cards:
+        runs.append(materialize(name))
+        print(json.dumps(runs[-1]), flush=True)
+    root = settings.profile_root(args.profile, args.root)
+    rows = [tuned_row(catalog.card(name), read_metrics(root, f"{name}_tuned")) for name in cards]
+    meta = {"profile": args.profile, "root": str(root), "machine": machine(), "python": platform.python_version(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_start": load_start,
+            "load_end": [round(x, 2) for x in os.getloadavg()]}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(RESULTS / "tuning.json", {**meta, "rows": [asdict(r) for r in rows], "runs": runs})
+    atomic.write_text(RESULTS / "tuning.md", render(rows, runs, meta))
+    print((RESULTS / "tuning.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The tuned model's report: the chosen settings judged once on the test split, next to the book-settings model
+and the book's printed number, with every trial of the search, its cost and the gate's noise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ztdl_pipeline.core import metrics as M
+from ztdl_pipeline.core.features import xy
+from ztdl_pipeline.core.report import markdown_table, render
+from ztdl_pipeline.core.tabular import predict_original_units, trivial_baselines
+
+
+def evaluate_once(card, model, data: pd.DataFrame, profile: str) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Train and test metrics of the chosen model, the test split predicted exactly once; returns (metrics,
+    test targets in original units, the model's test output) for the comparison with the book settings."""
+    attrs = data.attrs
+    out: dict[str, Any] = {"task": attrs["task"], "profile": profile}
+    test = None
+    for split in ("train", "test"):
+        y, output = outputs(model, data, split)
+        out[split] = (M.regression_metrics(y, output) if attrs["task"] == "regression"
+                      else M.classification_metrics(y, output, attrs["classes"]))
+        if split == "test":
+            test = (y, output)
+    out.update(trivial_baselines(data, ["train", "test"], False))
+    out["test_split_uses"] = 1
+    assert test is not None
+    return out, test[0], test[1]
+
+
+def outputs(model, data: pd.DataFrame, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(targets in original units, the model's output in original units) of one split."""
+    x, y = xy(data, split, scale_target=False)
+    return y, predict_original_units(model, x, data.attrs)
+
+
+def _value(value: Any) -> Any:
+    return f"{value:.4g}" if isinstance(value, float) else value
+
+
+def trials_table(trials: Sequence[Mapping[str, Any]], params: Sequence[str]) -> str:
+    rows = [[t['number'], t['state'].lower() + (" (diverged)" if t['diverged'] else ""),
+             *[_value(t['params'].get(p, "—")) for p in params],
+             t['value'] if t['value'] is not None else "—", t['best_epoch'] or "—", t['seconds']] for t in trials]
+    return markdown_table(["trial", "state", *params, "validation score", "best epoch", "seconds"], rows)
+
+
+def trials_plot(trials: Sequence[Mapping[str, Any]], metric: str, title: str) -> bytes:
+    """Validation score of each completed trial against its number, and the best so far."""
+    import matplotlib.pyplot as plt
+
+    from ztdl_pipeline.core.plots import _png
+
+    done = [t for t in trials if t['state'] == "COMPLETE" and t['value'] is not None]
+    numbers = [t['number'] for t in done]
+    values = [t['value'] for t in done]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(numbers, values, "o", label="trial")
+    if values:
+        ax.step(numbers, np.maximum.accumulate(values), where="post", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"validation {metric}")
+    ax.set_title(title)
+    ax.legend()
+    return _png(fig)
+
+
+def importance_plot(importances: Mapping[str, float], title: str) -> bytes:
+    import matplotlib.pyplot as plt
+
+    from ztdl_pipeline.core.plots import _png
+
+    names = list(importances)[::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.5))
+    ax.barh(names, [importances[n] for n in names])
+    ax.set_xlabel("fANOVA importance")
+    ax.set_title(title)
+    return _png(fig)
+
+
+def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embed: bool) -> str:
+    """The report: `metrics` is what the report asset stores (search, comparison, gate, settings, the search's
+    Tuning as a dict)."""
+    s, c, t = metrics["search"], metrics["comparison"], metrics["tuning"]
+    m = t['metric']
+    printed = metrics["book_printed"]
+    verdict, why = metrics["against_book"]
+    fast = f"; the {metrics['profile']} profile's budgets" if metrics["profile"] != "book" else ""
+    chosen = metrics["chosen"]
+    settings_rows = [[k, _value(chosen.get(k, "—")), _value(metrics["book_settings"].get(k, "—"))]
+                     for k in dict.fromkeys([*chosen, *metrics["book_settings"]]) if k not in ("profile", "seed")]
+    importances = metrics["importance"]
+    sections = [
+        ("How the settings were chosen",
+         f"Each trial trained on the training split minus {metrics['validation_rows']} validation rows carved from "
+         f"it ({t['validation']:.0%}, seed {t['seed']}{', stratified by class' if metrics['task'] != 'regression' else ''}) "
+         f"and was scored on those rows ({m}), stopping early on their loss (patience {t['patience']}, at most "
+         f"{t['max_epochs']} epochs). The best trial's settings were retrained on the whole training split "
+         f"({metrics['train_rows']} rows) for the epochs its early stopping chose ({chosen['epochs']}). The test "
+         f"split ({c['rows']} rows) was used once, for that chosen model; no trial saw it."),
+        ("Test split (used once)", markdown_table(
+            ["model", f"test {m}"],
+            [["tuned (chosen settings)", c["tuned"]], ["book settings (models/" + card.name + "_model)",
+                                                       c["book_settings"]],
+             ["the book's printed number", printed if printed is not None else "—"]])
+         + f"\n\nTuned − book settings: **{c['difference']:+.4f}**; noise (1.96 × the standard deviation of that "
+           f"difference over {c['resamples']} paired bootstrap resamples of the test rows, seed {c['seed']}): "
+           f"{c['noise']:.4f}; 95 % interval [{c['low']:+.4f}, {c['high']:+.4f}]. Why a bootstrap: with "
+           f"{c['rows']} test rows, which rows were drawn moves {m} by about 1/{c['rows']} per row, and the "
+           "bootstrap measures that on the same rows and predictions, with no extra training."),
+        ("Export gate", f"`{metrics['gate']['rule']}`: "
+                        + ("passed." if metrics["gate"]["passed"] else "refused — " + "; ".join(metrics["gate"]["reasons"]))
+                        + f" The tuned export is `exports/{card.name}_tuned`; the book-settings export is never replaced."),
+        ("Against the book's printed number", f"**{verdict}**" + (f": {why}" if why else ".")),
+        ("Chosen settings", markdown_table(["setting", "tuned", "book"], settings_rows)),
+        ("Search", markdown_table(["", ""], [
+            ["sampler", f"Optuna TPESampler, seed {t['seed']} + finished trials, {t['startup_trials']} random "
+                        "trials first"],
+            ["budgets", f"{t['trials']} trials, {t['timeout_s']:g} s of trial compute (card{fast})"],
+            ["finished trials", s["finished"]], ["ran in this materialization", s["ran_now"]],
+            ["resumed from", f"{s['resumed_from']} finished trials" if s["resumed_from"] else "— (a fresh search)"],
+            ["stopped by", s["stopped_by"]], ["search compute (s)", s["search_seconds"]],
+            ["final training (s)", metrics["final_seconds"]], ["study", f"`{s['study']}`"],
+            ["storage", metrics["storage"]]])),
+        ("Trials", trials_table(s["trials"], s["params"])),
+        ("Parameter importance", markdown_table(["parameter", "fANOVA importance"], list(importances.items()))
+         if importances else "Not computed: it needs at least two parameters that vary and four completed trials."),
+    ]
+    if card.notes:
+        sections.append(("Notes on the book example", card.notes))
+    sections.append(("Source", card.source))
+    return render(f"{card.title}: tuned", sections, images, embed)
