@@ -3,7 +3,7 @@
 For each example (default: every tabular card with a search), materialize its tuned chain at the book profile
 (`+exports/<card>_tuned_export`: raw -> features -> the book-settings model -> the search -> report -> gated
 export) in-process, under one storage root that persists between invocations: the studies live in
-<root>/tuning/optuna.db (the instance is ephemeral), so an interrupted bench continues where it stopped and a
+<root>/tuning/studies/optuna.db (the instance is ephemeral), so an interrupted bench continues where it stopped and a
 finished example runs no new trial. Then write the tuned rows (core/tuned_results.py) from the reports.
 
     python bench/tuning.py [--root DIR] [--cards a,b,...] [--profile book|fast]

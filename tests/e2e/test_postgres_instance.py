@@ -193,3 +193,34 @@ def test_the_sweep_follows_its_shared_storage_rule_on_postgres(home_env, postgre
         assert instance.get_run_by_id(runs["tagged"]).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(runs["untagged"]).status == dg.DagsterRunStatus.STARTED
         assert runs["tagged"] not in {slot.run_id for slot in storage.get_concurrency_info("gpu").claimed_slots}
+
+
+def test_searches_keep_their_studies_in_the_instances_database_in_a_schema_of_their_own(home_env, postgres_url,
+                                                                                        monkeypatch, tmp_path):
+    """The tuned chains' studies (resources/tuning.py, docs/tuning.md): with ZTDL_POSTGRES_URL set, a persistent
+    instance's TuningStorage names the same database; Optuna's tables go to schema `optuna`, so Dagster's own
+    tables and its alembic_version stay as they were, and a second worker continues the same study."""
+    from dataclasses import replace
+
+    from tests.e2e.postgres_server import PASSWORD
+    from ztdl_pipeline.core import tuning as T
+    from ztdl_pipeline.core.search_space import FloatRange, Tuning
+    from ztdl_pipeline.resources.tuning import TuningStorage
+
+    home, _ = home_env
+    with _instance(home, postgres_url, monkeypatch) as instance:
+        dagster_revision = _query(postgres_url, "SELECT version_num FROM public.alembic_version")
+        url, where = TuningStorage().locate(instance, tmp_path)
+        assert url == postgres_url and "schema optuna" in where and PASSWORD not in where
+        search = Tuning(space={"learning_rate": FloatRange(1e-3, 1.0, log=True)}, trials=2, startup_trials=2, seed=0)
+
+        def objective(params: dict) -> T.TrialResult:
+            return T.TrialResult(-abs(params["learning_rate"] - 0.05), 1, 1, 0.0)
+
+        assert T.search(objective, search, T.open_storage(url), "probe").ran_now == 2
+        more = T.search(objective, replace(search, trials=4), T.open_storage(url), "probe")  # another worker
+        assert (more.resumed_from, more.ran_now, more.finished) == (2, 2, 4)
+    assert _query(postgres_url, "SELECT count(*) FROM optuna.trials WHERE state = 'COMPLETE'") == [(4,)]
+    assert _query(postgres_url, "SELECT version_num FROM public.alembic_version") == dagster_revision
+    assert _query(postgres_url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
+                                "AND table_name = 'studies'") == [(0,)]

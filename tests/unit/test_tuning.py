@@ -148,11 +148,11 @@ def test_every_search_in_the_catalogue_is_valid():
 
 
 def test_where_studies_are_kept(tmp_path):
-    root = tmp_path / "data"
+    root = tmp_path / "data" / "tuning" / "studies"
     url = "postgresql+psycopg2://ztdl:secret@db.example:5432/dagster"
     assert locate("sqlite:////x.db", url, "/home", root) == ("sqlite:////x.db", "the resource's configured URL")
     found, where = locate(None, url, "/home", root)
     assert found == url and "secret" not in where and "schema optuna" in where
     assert locate(None, None, "/home", root)[0] == "sqlite:////home/optuna.db"  # beside the instance
     # an ephemeral instance (no folder of its own) keeps studies under the storage root, PostgreSQL or not
-    assert locate(None, url, None, root)[0] == f"sqlite:///{root}/tuning/optuna.db"
+    assert locate(None, url, None, root)[0] == f"sqlite:///{root}/optuna.db"

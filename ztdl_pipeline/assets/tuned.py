@@ -107,7 +107,7 @@ def tuned_model_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDe
         trial_code = versioning.code_version(run_trial, settings_of, carve_validation, T.search)
         name = T.study_name(tuned.name, profile, {**T.identity(tuning, card.hyper), "code": trial_code,
                                                    "features": features_version})
-        url, where = context.resources.tuning_storage.locate(context.instance, storage.root())
+        url, where = context.resources.tuning_storage.locate(context.instance, storage.local_folder("tuning", "studies"))
         study_storage = context.resources.tuning_storage.open(url)
         context.log.info(f"searching {card.name}: study {name} in {where}; budgets {tuning.trials} trials, "
                          f"{tuning.timeout_s:g} s")

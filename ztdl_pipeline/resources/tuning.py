@@ -9,8 +9,9 @@ Where, in this order:
    own SQLite files live there on local disk, every process of the instance already shares that folder, and a
    study is run state (which trials ran), not a data product (the storage root may be object storage, where
    SQLite cannot live);
-4. otherwise (an ephemeral instance: tests, `dg.materialize` in a script) `tuning/optuna.db` under the run
-   profile's storage root, which outlives the process where the instance's temporary folder does not.
+4. otherwise (an ephemeral instance: tests, `dg.materialize` in a script) `tuning/studies/optuna.db` under the
+   run profile's storage root (on this machine when the root is an object store), which outlives the process
+   where the instance's temporary folder does not.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from pathlib import Path
 
 import dagster as dg
 
-POSTGRES_ENV = "ZTDL_POSTGRES_URL"
+from ztdl_pipeline.instance import POSTGRES_URL_ENV
 
 
 def locate(url: str | None, postgres_url: str | None, instance_root: str | None,
-           storage_root: Path) -> tuple[str, str]:
+           local_folder: Path) -> tuple[str, str]:
     """(the storage URL, where it is in words without any password); `instance_root`: the persistent
     instance's folder (None: an ephemeral instance, whose PostgreSQL setting does not apply either)."""
     if url:
@@ -35,7 +36,7 @@ def locate(url: str | None, postgres_url: str | None, instance_root: str | None,
     if instance_root:
         path = Path(instance_root) / "optuna.db"
         return f"sqlite:///{path}", f"SQLite {path}, beside the Dagster instance"
-    path = storage_root / "tuning" / "optuna.db"
+    path = local_folder / "optuna.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}", f"SQLite {path}, under the storage root (the instance is ephemeral)"
 
@@ -43,14 +44,15 @@ def locate(url: str | None, postgres_url: str | None, instance_root: str | None,
 class TuningStorage(dg.ConfigurableResource):
     url: str | None = None  # unset: the instance's PostgreSQL, else SQLite beside the instance (see the module)
 
-    def locate(self, instance: dg.DagsterInstance, storage_root: Path) -> tuple[str, str]:
+    def locate(self, instance: dg.DagsterInstance, local_folder: Path) -> tuple[str, str]:
+        """`local_folder`: where the study goes when the instance is ephemeral (a folder on this machine)."""
         root = instance.root_directory if instance.is_persistent else None
-        return locate(self.url, os.environ.get(POSTGRES_ENV) or None, root, storage_root)
+        return locate(self.url, os.environ.get(POSTGRES_URL_ENV) or None, root, local_folder)
 
     def open(self, url: str):
-        try:
-            from ztdl_pipeline.core.tuning import open_storage
-        except ModuleNotFoundError as exc:
-            raise dg.Failure(f"the tuned chains need Optuna ({exc}): pip install -e '.[tune]' "
-                             "(make install brings it with the development tools)", allow_retries=False) from exc
+        from ztdl_pipeline.core.requirements import require
+
+        require("optuna", "tune", "a tuned chain's search (models/<card>_tuned)")
+        from ztdl_pipeline.core.tuning import open_storage
+
         return open_storage(url)
