@@ -12,7 +12,8 @@
 #   make screenshots  docs/images/ for the UI tour (docs/ui.md), from the browser test (needs Debian's chromium)
 #   make home      write $DAGSTER_HOME/dagster.yaml (SQLite, or PostgreSQL when ZTDL_POSTGRES_URL is set)
 # Variables: TF=cpu|gpu (TensorFlow flavour), EXTRAS=deploy (more extras, comma-separated: deploy brings
-# dagster-postgres), PYTHON, SELECT (asset selection for make run), ZTDL_POSTGRES_URL (docs/deployment.md)
+# dagster-postgres), PYTHON, SELECT (asset selection for make run), LOG_LEVEL=debug (make run prints every
+# Dagster event and TensorFlow's own log lines; default info), ZTDL_POSTGRES_URL (docs/deployment.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -29,7 +30,6 @@ EXTRA_STAMPS := $(foreach extra,$(subst $(comma), ,$(EXTRAS)),$(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep screenshots
 
@@ -92,7 +92,7 @@ sweep: install home
 run: install home
 	$(BIN)/python -m ztdl_pipeline.recovery
 	$(BIN)/python -m ztdl_pipeline.migrate
-	$(BIN)/python -m ztdl_pipeline.run --select '$(SELECT)' $(if $(FORCE),--force,)
+	$(BIN)/python -m ztdl_pipeline.run --select '$(SELECT)' $(if $(FORCE),--force,) $(if $(LOG_LEVEL),--log-level $(LOG_LEVEL),)
 
 test: install
 	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup

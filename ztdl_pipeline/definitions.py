@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ztdl_pipeline import automation, executors, settings
+from ztdl_pipeline import automation, console, executors, settings
 from ztdl_pipeline.alerts import failure_alerts
 from ztdl_pipeline.assets.sources import observation_sensor, source_asset, source_names
 from ztdl_pipeline.core import requirements
@@ -66,6 +66,8 @@ def location() -> dg.Definitions:
     every step of a run shares one Python process, so TensorFlow is imported and configured once per run instead
     of once per step (README: "Runs use the in-process executor"). Automation conditions and freshness policies are set in one place
     (ztdl_pipeline/automation.py); every observed source a raw asset reads gets its source asset and the sensor."""
+    level = settings.log_level()
+    console.setup(level)  # before anything warns or imports TensorFlow: silence the known harmless notices
     # every model, report and export needs TensorFlow: a missing or doubled build fails here, with its install
     # command, instead of deep inside the first training step (cheap: TensorFlow itself is not imported)
     requirements.check_tensorflow_installed("the code location ztdl_pipeline")
@@ -81,6 +83,7 @@ def location() -> dg.Definitions:
             # failure_alerts (ztdl_pipeline/alerts.py): failed runs -> log, alerts.jsonl, webhook
             sensors=[observation_sensor(sources, interval_s), automation.automation_sensor(interval_s), failure_alerts],
             resources=resources(),
+            loggers={"console": console.console_logger(level)},  # INFO unless $ZTDL_LOG_LEVEL says otherwise
             executor=executors.executor(),
         ),
     )

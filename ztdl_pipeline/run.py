@@ -8,21 +8,28 @@
 3. Left out, with the reason printed: assets downstream of a source that cannot be read here (no mirror, no
    $ZTDL_SOURCE_<NAME>, no network), and exports whose report's gate refused the current model (rerunning
    would only be refused again; retrain with other settings instead).
-4. The rest goes to `dagster asset materialize`, the same command the README shows, with the sources it reads
-   observed as the run's first steps (so each raw asset records the source version it read). `--force` (make run
-   FORCE=1) runs the whole selection, sources permitting. With nothing to do it says so and exits 0.
+4. The rest goes to `dg launch` (the README's command; `dagster asset materialize` does the same and warns that
+   it is superseded), with the sources it reads observed as the run's first steps (so each raw asset records the
+   source version it read). `--force` (make run FORCE=1) runs the whole selection, sources permitting. With
+   nothing to do it says so and exits 0.
+5. It prints INFO and above, the run's start and end and any failed check (`--log-level debug`, $ZTDL_LOG_LEVEL
+   or `make run LOG_LEVEL=debug`: every Dagster event), then a summary per example read back from the instance:
+   the gate metric against its threshold, the version published or why none, the report's and export's paths.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ztdl_pipeline.core import names
+from ztdl_pipeline import settings
+from ztdl_pipeline.core import names, run_summary
 
 
 @dataclass
@@ -117,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select", required=True, help="a Dagster asset selection, e.g. 'group:tabular'")
     parser.add_argument("--force", action="store_true", help="materialize the whole selection")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
+    parser.add_argument("--log-level", choices=settings.LOG_LEVELS, default=None,
+                        help=f"what the run prints (default ${settings.LOG_LEVEL_ENV} or info; debug: every event)")
     args = parser.parse_args(argv)
+    # before the code location loads: it sets the console level and TensorFlow's, here and in the run's process
+    os.environ[settings.LOG_LEVEL_ENV] = args.log_level or settings.log_level()
     import dagster as dg
 
     from ztdl_pipeline.core.requirements import MissingDependency
@@ -129,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except MissingDependency as error:
         print(f"run: {error}", file=sys.stderr)
         return 2
+    from ztdl_pipeline import summary
     from ztdl_pipeline.assets.sources import changed_sources
 
     graph = defs.resolve_asset_graph()
@@ -147,13 +159,35 @@ def main(argv: list[str] | None = None) -> int:
                            and names.split_key(k.path)[1] not in unavailable), key=lambda k: k.path)
     for line in todo.lines():
         print(f"run: {line}")
-    if not todo.run or args.dry_run:
-        if not todo.run:
-            print("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
+    if args.dry_run:
         return 0
-    command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m",
-               "ztdl_pipeline.definitions", "--select", todo.selection()]
-    return subprocess.call(command, env=os.environ.copy())
+    code, run_id = 0, None
+    if todo.run:
+        code, run_id = launch(todo.selection(), os.environ[settings.LOG_LEVEL_ENV])
+    else:
+        print("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
+    with dg.DagsterInstance.get() as instance:
+        outcomes = summary.outcomes(instance, graph, todo, selected, run_id)
+    for line in run_summary.lines(outcomes, settings.resolve_profile(), run_id):
+        print(f"run: {line}" if not line.startswith(" ") else line)
+    return code
+
+
+def launch(selection: str, level: str) -> tuple[int, str | None]:
+    """`dg launch` of the selection (in this instance, in one process), the console at `level` with the run's start
+    and end; returns its exit status and the id of the run it made (None if it made none)."""
+    import dagster as dg
+
+    from ztdl_pipeline import summary
+
+    config = {"loggers": {"console": {"config": {"log_level": level.upper()}}}}
+    command = [str(Path(sys.executable).with_name("dg")), "launch", "-m", "ztdl_pipeline.definitions",
+               "--assets", selection, "--config-json", json.dumps(config)]
+    since = datetime.now(UTC)
+    child = subprocess.Popen(command, env=os.environ.copy())
+    code = child.wait()
+    with dg.DagsterInstance.get() as instance:
+        return code, summary.launched_run(instance, child.pid, since)
 
 
 if __name__ == "__main__":

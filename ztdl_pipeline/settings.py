@@ -13,6 +13,8 @@ PROFILE_ENV = "ZTDL_PROFILE"
 SENSOR_INTERVAL_ENV = "ZTDL_SENSOR_INTERVAL_S"
 SENSOR_INTERVAL_DEFAULT_S = 30
 LOCAL_DIR_ENV = "ZTDL_LOCAL_DIR"  # machine-local caches when the storage root is an object store
+LOG_LEVEL_ENV = "ZTDL_LOG_LEVEL"
+LOG_LEVELS = ("debug", "info", "warning", "error")
 SOURCE_ENV_PREFIX = "ZTDL_SOURCE_"  # + the dataset's name in capitals: ZTDL_SOURCE_IRIS=/path/to/iris.csv
 
 
@@ -107,3 +109,10 @@ def celery_config_path() -> Path:
 
     value = os.environ.get(CELERY_CONFIG_ENV)
     return Path(value).expanduser().resolve() if value else CELERY_SETTINGS
+def log_level() -> str:
+    """What runs print ($ZTDL_LOG_LEVEL): 'info' by default, 'debug' for every Dagster event and TensorFlow's own
+    log lines."""
+    value = (os.environ.get(LOG_LEVEL_ENV) or "info").strip().lower()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"${LOG_LEVEL_ENV}={value!r}: expected one of {', '.join(LOG_LEVELS)}")
+    return value

@@ -136,7 +136,10 @@ def test_killed_training_run_is_failed_and_frees_the_gpu_slot(tmp_path, mirror):
             pytest.fail(f"the second materialization did not finish in 180 s:\n"
                         f"{(tmp_path / 'second.log').read_text()[-4000:]}")
         output = (tmp_path / "second.log").read_text()
-        assert second.returncode == 0 and "RUN_SUCCESS" in output, output[-4000:]
-        assert "blocked by limit" not in output
+        assert second.returncode == 0, output[-4000:]
+        # the console is at INFO (the template's python_logs): the run's own events say how it went
+        latest = instance.get_runs(limit=1)[0]
+        assert latest.run_id != run_id and latest.status == dg.DagsterRunStatus.SUCCESS
+        assert not [e for e in instance.all_logs(latest.run_id) if "blocked by limit" in (e.message or "")]
         assert (tmp_path / "data" / "fast" / "models" / "banknotes_logreg" / "model.keras").is_file()
         assert _claimed(instance) == []

@@ -228,13 +228,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from ztdl_pipeline.core import requirements
+    from ztdl_pipeline.core import quiet_tensorflow, requirements
     from ztdl_pipeline.serving import registry
 
     if args.exports and args.profile:
         parser.error("give --exports or --profile, not both")
     exports = exports_folder(args.exports, args.profile)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow.install(args.log_level.lower())  # TensorFlow's known start-up notices, unless debug
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:  # imported before the first request, not during it; a missing build fails here with its install command
         requirements.require_tensorflow("serving the exports")
