@@ -159,13 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                            and names.split_key(k.path)[1] not in unavailable), key=lambda k: k.path)
     for line in todo.lines():
         print(f"run: {line}")
+    if not todo.run:
+        print("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
     if args.dry_run:
         return 0
-    code, run_id = 0, None
-    if todo.run:
-        code, run_id = launch(todo.selection(), os.environ[settings.LOG_LEVEL_ENV])
-    else:
-        print("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
+    code, run_id = launch(todo.selection(), os.environ[settings.LOG_LEVEL_ENV]) if todo.run else (0, None)
     with dg.DagsterInstance.get() as instance:
         outcomes = summary.outcomes(instance, graph, todo, selected, run_id)
     for line in run_summary.lines(outcomes, settings.resolve_profile(), run_id):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 
@@ -99,6 +98,5 @@ def outcomes(instance, graph, plan, selected, run_id: str | None, profile: str |
             name=name, gate=gate,
             published=publication(export in chosen, planned, _published_in(instance, export_key, run_id), gate,
                                   current["version"] if current else None),
-            report=report_md if report_md.is_file() else None,
-            export=Path(current["path"]) if current else None))
+            report=report_md if report_md.is_file() else None, export=current["path"] if current else None))
     return result

@@ -23,8 +23,8 @@ class ExampleOutcome:
     name: str
     gate: Gate | None  # None: the gate has not judged this profile's current report
     published: str  # "published version 2", "unchanged: version 1 is current", "not published: ..."
-    report: Path | None
-    export: Path | None
+    report: Path | str | None  # a path, or an object-store URL when the storage root is one
+    export: Path | str | None
 
 
 def publication(selected: bool, planned: str, materialized: str | None, gate: Gate | None,
@@ -50,9 +50,11 @@ def publication(selected: bool, planned: str, materialized: str | None, gate: Ga
     return "not published: the run did not materialize it (see the errors above)" + current
 
 
-def _shown(path: Path | None, cwd: Path) -> str:
+def _shown(path: Path | str | None, cwd: Path) -> str:
     if path is None:
         return "none yet"
+    if "://" in str(path):
+        return str(path)
     try:
         return os.path.relpath(path, cwd) if Path(path).resolve().is_relative_to(cwd.resolve()) else str(path)
     except ValueError:
