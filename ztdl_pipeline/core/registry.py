@@ -37,7 +37,6 @@ def read(model_dir: Path) -> dict[str, Any]:
 
 
 def _parse(model_dir: Path, text: str | bytes | None) -> dict[str, Any]:
-    path = model_dir / MANIFEST
     if text is None:
         return {"model": model_dir.name, "current": None, "versions": {}}
     try:
@@ -46,7 +45,7 @@ def _parse(model_dir: Path, text: str | bytes | None) -> dict[str, Any]:
             raise ValueError("not a registry (no 'versions' object)")
     except (ValueError, UnicodeDecodeError) as exc:
         raise DamagedRegistry(
-            f"{path}: damaged export registry ({exc}). The SavedModel folders beside it are intact; rebuild "
+            f"{model_dir / MANIFEST}: damaged export registry ({exc}). The SavedModel folders beside it are intact; rebuild "
             f"it from them with: python -m ztdl_pipeline.core.registry --repair {model_dir} "
             "(the gate metrics and provenance of old versions are lost; rematerialize the export to record "
             "them again)") from exc
