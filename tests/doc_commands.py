@@ -2,7 +2,7 @@
 
 A block is shell when its fence says bash, sh, shell or console. Lines ending in a backslash and quoted arguments over several lines are joined, a
 heredoc (`cat > f <<'END'` … `END`) is one command, `#` comments outside quotes are dropped, and leading
-`NAME=value` assignments become the command's environment. tests/unit/test_doc_commands.py checks each one
+`NAME=value` assignments become the command's environment; `a && b` is two commands. tests/unit/test_doc_commands.py checks each one
 against the code (targets, selections, run config, flags); tests/serving/test_doc_curl.py sends the REST
 calls to a real ztdl-serve.
 """
@@ -19,6 +19,7 @@ SHELL_FENCES = {"bash", "sh", "shell", "console"}
 FENCE = re.compile(r"^```(\w*)\s*$")
 HEREDOC = re.compile(r"<<-?\s*'?\"?(\w+)'?\"?")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+CONTROL = {"&&", "||", "|", ";"}  # words that end one simple command and start the next
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,26 @@ def documents(repo: Path = REPO) -> list[Path]:
 
 
 def _split(text: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(environment, argv) of one simple command."""
     words = shlex.split(text, comments=True)
     env = {}
     while words and ASSIGNMENT.match(words[0]):
         name, _, value = words.pop(0).partition("=")
         env[name] = value
     return env, tuple(words)
+
+
+def _segments(text: str) -> list[tuple[dict[str, str], tuple[str, ...]]]:
+    """A line's simple commands: `make home && export X=1` is two (split at &&, ||, | and ;)."""
+    found, current = [], []
+    for word in shlex.split(text, comments=True) + [";"]:
+        if word in CONTROL:
+            if current:
+                found.append(_split(shlex.join(current)))
+            current = []
+        else:
+            current.append(word)
+    return found
 
 
 def _open_quote(text: str) -> bool:
@@ -93,7 +108,8 @@ def commands_in(path: Path, repo: Path = REPO) -> list[Command]:
             continue
         if _open_quote(pending):  # a quoted argument (a JSON run config) goes on over several lines
             continue
-        found.append(Command(str(path.relative_to(repo)), start, pending, *_split(pending)))
+        doc = str(path.relative_to(repo))
+        found.extend(Command(doc, start, shlex.join(argv), env, argv) for env, argv in _segments(pending))
         pending = ""
     return found
 

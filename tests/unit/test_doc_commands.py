@@ -3,7 +3,7 @@
 Each command is checked by what it runs: a `make` target exists and its SELECT resolves to assets; a `dagster
 asset materialize` or `dg launch` names an importable module, a selection that resolves and a run config that
 Dagster validates for those assets; `ztdl-serve`'s flags parse; a REST call names a route and an example with
-an export, with a JSON body; a `python` script or module exists and `-c` code compiles. tests/serving/test_doc_curl.py sends the REST calls to a real server. Commands that
+an export, with a JSON body; `export` sets NAME=value; a `python` script or module exists and `-c` code compiles. tests/serving/test_doc_curl.py sends the REST calls to a real server. Commands that
 need what this machine lacks (docker images, a cluster) and the steps of the PostgreSQL and object-store
 walkthroughs carry the reason and the test that covers them instead; a command of any other program fails here
 until it is given a check.
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.doc_commands import REPO, Command, all_commands
+from tests.doc_commands import ASSIGNMENT, REPO, Command, all_commands
 
 COMMANDS = all_commands()
 REDIRECTIONS = re.compile(r"^(\d?>>?|&>|<)")
@@ -31,7 +31,6 @@ WALKTHROUGH_STEPS = {  # (doc, program) -> the test that runs the same steps
     ("docs/deployment.md", "apt-get"): "tests/e2e/test_postgres_instance.py (a throwaway server from initdb)",
     ("docs/deployment.md", "pg_ctlcluster"): "tests/e2e/test_postgres_instance.py (a throwaway server from initdb)",
     ("docs/deployment.md", "su"): "tests/e2e/test_postgres_instance.py (creates the role and database)",
-    ("docs/deployment.md", "export"): "tests/e2e/test_postgres_instance.py and tests/e2e/test_object_store.py",
     ("docs/deployment.md", "until"): "tests/e2e/test_object_store.py (waits for ztdl-serve)",
     ("docs/deployment.md", "kill"): "tests/e2e/test_object_store.py (stops what it started)",
     ("docs/serving.md", "cat"): "TF Serving's model config for the docker commands beside it",
@@ -83,23 +82,34 @@ def _check_make(command: Command, location) -> None:
 
 
 def _check_dagster(command: Command, location) -> None:
+    """`dg launch --assets S` or `dagster asset materialize -m M --select S`, with an optional --config-json."""
     import importlib
 
     _, graph, dg = location
     if command.program == "dg":
         assert command.argv[1] == "launch", f"{command.where}: only `dg launch` is documented"
-        _selected(location, _options(command.argv)["--assets"], command.where)
-        return
-    assert command.argv[1:3] == ("asset", "materialize"), f"{command.where}: unchecked dagster command"
-    options = _options(command.argv[3:])
-    module = options.get("-m") or options.get("--module-name")
-    assert module, f"{command.where}: `dagster asset materialize` needs -m (the code location's module)"
-    assert hasattr(importlib.import_module(module), "defs"), f"{command.where}: {module} has no Definitions"
-    keys = _selected(location, options["--select"], command.where)
+        options = _options(command.argv[2:])
+        selection = options["--assets"]
+    else:
+        assert command.argv[1:3] == ("asset", "materialize"), f"{command.where}: unchecked dagster command"
+        options = _options(command.argv[3:])
+        module = options.get("-m") or options.get("--module-name")
+        assert module, f"{command.where}: `dagster asset materialize` needs -m (the code location's module)"
+        assert hasattr(importlib.import_module(module), "defs"), f"{command.where}: {module} has no Definitions"
+        selection = options["--select"]
+    keys = _selected(location, selection, command.where)
     if "--config-json" in options:
         config = json.loads(options["--config-json"])
         job = location[0].resolve_implicit_global_asset_job_def().get_subset(asset_selection=keys)
+        steps = {node.name for node in job.graph.nodes}
+        unknown = set(config.get("ops", {})) - steps  # Dagster ignores config for ops outside the run
+        assert not unknown, f"{command.where}: --config-json configures {sorted(unknown)}, not steps of this run"
         dg.validate_run_config(job, config)  # raises, naming the bad field
+
+
+def _check_export(command: Command, _location) -> None:
+    for word in command.argv[1:]:
+        assert ASSIGNMENT.match(word), f"{command.where}: `export {word}` is not NAME=value"
 
 
 def _check_serve(command: Command, _location) -> None:
@@ -147,7 +157,7 @@ def _check_python(command: Command, _location) -> None:
         assert (REPO / args[0]).is_file(), f"{command.where}: no script {args[0]}"
 
 
-CHECKS = {"make": _check_make, "python": _check_python, "dagster": _check_dagster, "dg": _check_dagster, "ztdl-serve": _check_serve,
+CHECKS = {"make": _check_make, "python": _check_python, "export": _check_export, "dagster": _check_dagster, "dg": _check_dagster, "ztdl-serve": _check_serve,
           "curl": _check_curl}
 
 
@@ -168,7 +178,7 @@ def test_a_broken_command_is_caught(location):
     def command(text: str) -> Command:
         from tests.doc_commands import _split
 
-        return Command("README.md", 1, text, *_split(text))
+        return Command("README.md", 1, text, *_split(text))  # one simple command
 
     import dagster as dg
 
@@ -179,6 +189,7 @@ def test_a_broken_command_is_caught(location):
         "dagster asset materialize -m ztdl_pipeline.definitions --select 'key:\"models/banknotes_logreg_model\"' "
         "--config-json '{\"ops\": {\"models__banknotes_logreg_model\": {\"config\": {\"epochz\": 5}}}}'": "epochz",
         "make runn": "no Makefile target 'runn'",
+        "dg launch --assets 'group:tabular' --config-json '{\"ops\": {\"nope\": {}}}'": "nope",
         "curl -s http://127.0.0.1:8501/v1/model/wifi_fc": "not a route",
         "curl -s http://127.0.0.1:8501/v1/models/no_such_model": "no example no_such_model",
     }
