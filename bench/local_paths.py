@@ -75,7 +75,7 @@ def main() -> None:
     fastest = {side: {op: min(s[op] for s in runs) for op in runs[0]} for side, runs in samples.items()}
     medians = {side: {op: statistics.median(s[op] for s in runs) for op in runs[0]} for side, runs in samples.items()}
     result = {"generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "base_commit": args.base,
-              "now_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+              "now_commit": subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True,
                                            text=True).stdout.strip(),
               "machine": f"{platform.machine()}, {platform.python_version()}", "rounds": args.rounds,
               "iterations": args.iterations, "load_average_at_start": load, "load_average_at_end": os.getloadavg()[0],
