@@ -16,7 +16,7 @@ from typing import Any
 
 from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
-from ztdl_pipeline.core.results import Row, headline_row, other_numbers, render, report_numbers
+from ztdl_pipeline.core.results import Row, agrees, headline_row, other_numbers, render, report_numbers
 
 
 def examples() -> list[tuple[str, Any]]:
@@ -51,8 +51,9 @@ def rows(root: Path) -> tuple[list[Row], list[list[Any]]]:
 
 
 def report_rows(root: Path) -> list[list[Any]]:
-    """The numbers of the reports without a model: a catalogue module's REPORT_NUMBERS ({report name: the book's
-    numbers}) next to what reports/<name>/metrics.json holds (none yet: "not run here")."""
+    """The numbers of the reports without an exported model (the fundamentals' arithmetic, the scikit-learn
+    comparisons): a catalogue module's REPORT_NUMBERS ({report name: the book's numbers}) next to what
+    reports/<name>/metrics.json holds (none yet: "not run here")."""
     from ztdl_pipeline import catalog
 
     return [row for _, module in catalog.modules() for report, book in getattr(module, "REPORT_NUMBERS", {}).items()
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     heads, _ = rows(root)
     numbers = report_rows(root)
     print(f"{path}: {sum(r.ours is not None for r in heads)} of {len(heads)} examples with a report under {root}; "
-          f"{sum(row[4] == 'matches' for row in numbers)} of {len(numbers)} numbers of reports without a model match")
+          f"{sum(agrees(row[4]) for row in numbers)} of {len(numbers)} numbers of reports without an exported model "
+          "agree with the book")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import assert_every_gate_passed_and_exported, group_run, report_metrics
 from ztdl_pipeline.catalog import card
-from ztdl_pipeline.catalog.tabular import BATCH_BOOK, CARDS, LR_BOOK
+from ztdl_pipeline.catalog.tabular import BATCH_BOOK, CARDS, CLASSIC, LR_BOOK
 
 pytestmark = pytest.mark.book
 
@@ -18,6 +18,8 @@ HEADLINES = [
     ("circles_shallow", "train", "accuracy", 0.02),
     ("moons_logreg", "test", "accuracy", 0.03),
     ("moons_deep", "test", "accuracy", 0.03),
+    ("moons_deep_tanh", "train", "accuracy", 0.02),
+    ("moons_deep_tanh", "test", "accuracy", 0.03),
     ("banknotes_logreg", "test", "accuracy", 0.02),
     ("iris_softmax", "test", "accuracy", 0.10),  # 30 test flowers: one miss is 0.033
     ("diabetes_fc", "test", "accuracy", 0.05),
@@ -39,7 +41,7 @@ def test_every_model_passes_its_gate_and_is_exported(book_run):
     assert_every_gate_passed_and_exported(result, root, [example.name for example in CARDS])
 
 
-@pytest.mark.parametrize("name,split,metric,tolerance", HEADLINES, ids=[h[0] for h in HEADLINES])
+@pytest.mark.parametrize("name,split,metric,tolerance", HEADLINES, ids=[f"{h[0]}-{h[1]}" for h in HEADLINES])
 def test_headline_number_within_tolerance(book_run, name, split, metric, tolerance):
     _, root = book_run
     book = card(name).book_value(split, metric)
@@ -57,3 +59,20 @@ def test_banknotes_sweeps_follow_the_book(book_run):
     for setting, (_, book_accuracy) in BATCH_BOOK.items():
         ours = sweeps["batch_size"][setting]["accuracy"][-1]
         assert abs(ours - book_accuracy) <= 0.02, f"batch {setting}: ours {ours:.4f}, book {book_accuracy}"
+
+
+@pytest.mark.parametrize("name", ["wines_2d", "wines_2d_functional"])
+def test_the_wines_2d_networks_have_the_books_parameter_counts(book_run, name):
+    _, root = book_run
+    rows = report_metrics(root, name)["book"]
+    assert rows and all(row["ours"] == row["book"] for row in rows), rows  # 178 = 112 + 45 + 12 + 9
+
+
+@pytest.mark.parametrize("spec", CLASSIC, ids=lambda spec: spec.name)
+def test_scikit_learn_comparisons_agree_with_every_printed_number(book_run, spec):
+    """SVC and naive Bayes to the book's printed digits; the unseeded forest's numbers (medians over the book
+    settings' seeds) within their stated tolerances."""
+    _, root = book_run
+    metrics = report_metrics(root, spec.name)
+    assert metrics["profile"] == "book" and metrics["random_forest"]["seed_spread"]["seeds"] == spec.settings["seeds"]
+    assert metrics["comparison"] == {"numbers": len(spec.book), "agreeing": len(spec.book), "problems": []}

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import report_metrics
 from ztdl_pipeline.catalog import tabular
 from ztdl_pipeline.catalog.datasets import CATALOG
-from ztdl_pipeline.core.names import op_name
+from ztdl_pipeline.core.names import op_name, user_key
 
 EXAMPLES = tabular.CARDS
 RECIPES = {spec.dataset: spec.recipe for spec in tabular.FEATURES}
@@ -28,9 +28,9 @@ def test_run_succeeds_and_every_check_passes(tabular_run):
     failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
     assert not failed
     # 2 feature checks per dataset plus label_balance where it holds classes, a gate per report and a reload
-    # check per export
+    # check per export, and the gate of each scikit-learn comparison
     classified = sum(recipe.classes is not None for recipe in RECIPES.values())
-    assert len(evaluations) == 2 * len(RECIPES) + classified + 2 * len(EXAMPLES)
+    assert len(evaluations) == 2 * len(RECIPES) + classified + 2 * len(EXAMPLES) + len(tabular.CLASSIC)
     assert 0 < classified < len(RECIPES)  # regression tables have no balance check that could not fail
 
 
@@ -188,3 +188,42 @@ def test_titanic_predictions_score_every_passenger_with_raw_values(tabular_run):
     probabilities = table[["probability_0", "probability_1"]].to_numpy()
     assert np.isfinite(probabilities).all()
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["wines_2d", "wines_2d_functional"])
+def test_wines_2d_reports_count_the_books_parameters_and_scatter_the_inner_layer(tabular_run, name):
+    """ch5 ex2 (Sequential) and ex3 (functional API): 178 trainable parameters, 112 + 45 + 12 + 9 as the book's
+    summary prints them, and the 2-D layer's output for all 178 wines as a plot."""
+    _, root = tabular_run
+    metrics = report_metrics(root, name)
+    assert metrics["params"] == {"trainable": 178.0, "layer_1": 112.0, "layer_2": 45.0, "layer_3": 12.0,
+                                 "layer_4": 9.0}
+    assert [row["difference"] for row in metrics["book"]] == [0.0] * 5
+    folder = root / "reports" / name
+    assert "(inner_features.png)" in (folder / "report.md").read_text()
+    assert (folder / "inner_features.png").read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize("spec", tabular.CLASSIC, ids=lambda spec: spec.name)
+def test_scikit_learn_comparisons_report_every_printed_number_and_export_nothing(tabular_run, spec):
+    """reports/<name>_report (ch4 ex3, ch5's banknotes forest): every number the book prints has ours beside it and
+    agrees with it (the fast profile fits the forest with 5 seeds), a confusion matrix per model, the gate passed,
+    no export; the results table lists each number."""
+    from ztdl_pipeline import results
+
+    result, root = tabular_run
+    metrics = report_metrics(root, spec.name)
+    assert metrics["comparison"] == {"numbers": len(spec.book), "agreeing": len(spec.book), "problems": []}
+    assert metrics["profile"] == "fast" and metrics["random_forest"]["seed_spread"]["seeds"] == spec.fast["seeds"]
+    folder = root / "reports" / spec.name
+    markdown = (folder / "report.md").read_text()
+    for estimator in spec.estimators:
+        assert (folder / f"confusion_matrix_{estimator.name}.png").read_bytes().startswith(PNG_MAGIC)
+        assert f"(confusion_matrix_{estimator.name}.png)" in markdown
+    report_key = user_key("reports", spec.name)
+    gate = [e for e in result.get_asset_check_evaluations() if e.asset_key.to_user_string() == report_key]
+    assert [(e.check_name, e.passed) for e in gate] == [("matches_the_book", True)]
+    assert not (root / "exports" / spec.name).exists()
+    rows = [row for row in results.report_rows(root) if row[0] == f"reports/{spec.name}"]
+    assert [row[1] for row in rows] == [f"{n.split}/{n.metric}" for n in spec.book]
+    assert all(row[3] is not None and results.agrees(row[4]) for row in rows), rows

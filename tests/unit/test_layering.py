@@ -69,6 +69,8 @@ def test_every_reference_in_the_catalogue_resolves():
     references += [(entry.name, entry.reader) for entry in datasets.CATALOG.values() if entry.reader]
     references += [(lesson.name, lesson.compute) for _, module in catalog.modules()
                    for lesson in getattr(module, "LESSONS", ())]
+    references += [(f"{spec.name}/{estimator.name}", estimator.factory) for _, module in catalog.modules()
+                   for spec in getattr(module, "CLASSIC", ()) for estimator in spec.estimators]
     assert len(references) > 20
     unresolved = [f"{name}: {path}" for name, path in references if not callable(resolve(path))]
     assert not unresolved

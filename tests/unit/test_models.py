@@ -36,9 +36,12 @@ BOOK_COUNTS = [
     ("logistic_regression", 1, {}, 2),
     ("banknotes_logistic", 4, {}, 5),
     ("moons_deep", 2, {}, 12 + 10 + 3),  # 25
+    ("moons_deep_tanh", 2, {}, 12 + 10 + 3),  # 25
     ("softmax_regression", 4, {"n_classes": 3}, 15),
     ("diabetes_fc", 8, {}, 288 + 1056 + 66),  # 1410
     ("wines_deep", 13, {}, 70 + 18),  # 88
+    ("wines_2d", 13, {}, 112 + 45 + 12 + 9),  # 178 (ch5 ex2 summary, L21775-21781)
+    ("wines_2d_functional", 13, {}, 112 + 45 + 12 + 9),  # ex3: the same network in the functional API
     ("titanic_fc", 13, {}, 13 * 32 + 32 + 32 * 2 + 2),  # 514
     ("wifi_fc", 7, {}, 14 + 400 + 1530 + 310 + 44),  # 2298 (ch13 summary, L17836-17848)
 ]
@@ -71,7 +74,8 @@ def test_scaling_adds_a_fixed_normalization_layer(name, n_features, kwargs, expe
     model = BUILDER(name)(n_features, (mean, variance), **kwargs)
     norm = model.get_layer("scaling")
     assert isinstance(norm, keras.layers.Normalization)
-    assert model.layers[0] is norm
+    # the first layer after the input (a functional model lists its InputLayer too)
+    assert [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)][0] is norm
     assert trainable_params(model) == expected  # the scaling is not trained
     x = np.random.default_rng(0).normal(size=(3, n_features)).astype("float32")
     np.testing.assert_allclose(np.asarray(norm(x)), (x - mean) / 2.0, rtol=1e-6, atol=1e-6)
@@ -125,3 +129,19 @@ def test_make_optimizer_unknown_name():
         make_optimizer("lbfgs", 0.1)
     assert "unknown optimizer 'lbfgs'" in str(info.value)
     assert all(name in str(info.value) for name in OPTIMIZERS)
+
+
+def test_the_wines_2d_networks_expose_their_2d_layer_and_agree_layer_by_layer():
+    """ex2 (Sequential) and ex3 (functional) are one network: the same layers, and a 2-unit layer named as the book's
+    ex3 names it, whose output the report scatters."""
+    from ztdl_pipeline.core.tabular import inner_features, parameter_counts
+
+    scaling = (np.zeros(13, "float32"), np.ones(13, "float32"))
+    sequential, functional = BUILDER("wines_2d")(13, scaling), BUILDER("wines_2d_functional")(13, scaling)
+    assert parameter_counts(sequential) == parameter_counts(functional) == {
+        "trainable": 178.0, "layer_1": 112.0, "layer_2": 45.0, "layer_3": 12.0, "layer_4": 9.0}
+    assert isinstance(sequential, keras.Sequential) and not isinstance(functional, keras.Sequential)
+    rows = np.random.default_rng(0).normal(size=(5, 13)).astype("float32")
+    for model in (sequential, functional):
+        inner = inner_features(model, rows)
+        assert inner.shape == (5, 2) and np.all(np.abs(inner) <= 1.0)  # tanh

@@ -7,6 +7,7 @@ Each card holds the book's hyper-parameters (`hyper`, the run-config defaults), 
 from __future__ import annotations
 
 from ztdl_pipeline.catalog.datasets import CATALOG
+from ztdl_pipeline.core.classic_ml import CELLS, ClassicModels, Estimator
 from ztdl_pipeline.core.features import Scaling, TabularRecipe
 from ztdl_pipeline.core.report import BookNumber as B
 from ztdl_pipeline.core.search_space import Choice, FloatRange, IntRange, Tuning
@@ -111,6 +112,14 @@ def _search(metric: str = "accuracy", **changes) -> Tuning:
 
 # ------------------------------------------------------------------ examples
 
+# ch5 ex2's model summary (L21775–21781): Dense(8) 112, Dense(5) 45, Dense(2) 12, Dense(3) 9, total 178
+_WINES_2D_PARAMS = (B("params", "trainable", 178, "L21781 'Total params: 178'"),
+                    *(B("params", f"layer_{i}", n, "L21775–21781") for i, n in enumerate((112, 45, 12, 9), start=1)))
+_WINES_2D_NOTES = ("The book prints no accuracy: the exercise asks to converge to 100 % within 20 epochs, and the "
+                   "solution scatters the 2-D layer's output for all 178 wines (L21795). We train on the wines split "
+                   "(70/30, random_state 42) and scatter all 178, test rows hollow. Gate: test accuracy ≥ 0.90.")
+
+
 CARDS = (
     Card(
         name="circles_shallow", dataset="circles", title="ch1 first model: make_circles",
@@ -196,6 +205,16 @@ CARDS = (
               "the book's 1.000 and the others stall between 0.46 and 0.87 with dead units. We train from 5 seeds "
               "and keep the lowest training loss (see Restarts)."),
     Card(
+        name="moons_deep_tanh", dataset="moons", title="ch4 moons: deep tanh network",
+        source="book ch4.moons_deep_tanh (L5460–5496)", builder=MODELS + "moons_deep_tanh",
+        loss="binary_crossentropy", primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.75,
+        hyper={"epochs": 100, "optimizer": "adam", "learning_rate": 0.05}, fast={"epochs": 20},
+        book=(B("train", "accuracy", 0.999, "L5494"), B("test", "accuracy", 1.000, "L5495")),
+        plots=("boundary",),
+        notes="moons_deep's 4-2-1 network with tanh in its hidden layers. It trains from one seed, without "
+              "moons_deep's restarts: a tanh unit never outputs a constant zero, so the dead units that stall the "
+              "ReLU network cannot occur."),
+    Card(
         name="iris_softmax", dataset="iris", title="ch4 iris: softmax regression",
         tuning=_search(),
         source="book ch4.iris_softmax (L5537–5800)", builder=MODELS + "softmax_regression",
@@ -228,6 +247,22 @@ CARDS = (
         notes="The book prints no number; it asks 'can you converge to 100% validation accuracy?'. "
               "Gate: test accuracy ≥ 0.90."),
     Card(
+        name="wines_2d", dataset="wines", title="ch5 exercise 2: wines through a 2-D inner layer",
+        source="book sol.ch5.ex2_wines_2d_features (L21731–21801)", builder=MODELS + "wines_2d",
+        loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.90, fast_floor=0.6,
+        hyper={"epochs": 20, "batch_size": 16, "optimizer": "rmsprop", "learning_rate": 0.05}, fast={"epochs": 10},
+        book=_WINES_2D_PARAMS, plots=("inner_features",), notes=_WINES_2D_NOTES),
+    Card(
+        name="wines_2d_functional", dataset="wines", title="ch5 exercise 3: the 2-D wines network, functional API",
+        source="book sol.ch5.ex3_functional_api (L21803–21852)", builder=MODELS + "wines_2d_functional",
+        loss="categorical_crossentropy", primary=("test", "accuracy"), threshold=0.90, fast_floor=0.6,
+        hyper={"epochs": 20, "batch_size": 16, "optimizer": "rmsprop", "learning_rate": 0.05}, fast={"epochs": 10},
+        book=tuple(B(n.split, n.metric, n.value, n.where + " (ex2's summary: ex3 builds the same network)")
+                   for n in _WINES_2D_PARAMS),
+        plots=("inner_features",),
+        notes=_WINES_2D_NOTES + " The same layers as wines_2d, written as Input → layers called on tensors → "
+                                "Model, with the 2-D layer named `second_to_last` as the book names it."),
+    Card(
         name="titanic_fc", dataset="titanic", title="DataCamp: Titanic survival",
         tuning=_search(),
         source="DataCamp memo dc.titanic_classification (001:L782–892)", builder=MODELS + "titanic_fc",
@@ -255,3 +290,55 @@ LR_BOOK = {"0.01": (0.145569, 0.956250), "0.05": (0.062748, 0.984375), "0.1": (0
 # the book's table header lists six batch sizes but prints five columns; we read them as the first five
 BATCH_BOOK = {"1": (0.029632, 0.987500), "4": (0.049410, 0.986458), "16": (0.096997, 0.980208),
               "32": (0.143223, 0.957292), "64": (0.238602, 0.921875)}
+
+# ------------------------------------------------------------------ scikit-learn comparisons (reports/<name>_report)
+
+# fitted and judged, not exported (core/classic_ml.py, docs/architecture.md); the book's scikit-learn was 0.19
+_FOREST = Estimator("random_forest", "sklearn.ensemble:RandomForestClassifier", {"n_estimators": 10}, seeded=True,
+                    note="`RandomForestClassifier()` grew 10 trees in the book's scikit-learn (0.19); today's "
+                         "default is 100")
+
+
+def _classified(model: str, accuracy: float, matrix, where: str, tolerance: float | None = None,
+                cells: float | None = None) -> tuple[B, ...]:
+    """A model's printed accuracy and confusion matrix [[tn fp] [fn tp]] as book numbers."""
+    counts = [value for row in matrix for value in row]
+    return (B(model, "accuracy", accuracy, where, tolerance),
+            *(B(model, cell, value, where, cells) for cell, value in zip(CELLS, counts)))
+
+
+CLASSIC = (
+    ClassicModels(
+        name="diabetes_classic_ml", dataset="diabetes",
+        title="ch4 exercise 3: diabetes with a random forest, SVC and naive Bayes",
+        source="book sol.ch4.ex3_diabetes_classic_ml (L21535–21592)",
+        estimators=(_FOREST,
+                    Estimator("svc", "sklearn.svm:SVC", {"gamma": "auto"},
+                              note="`SVC()` in 0.19: rbf kernel, C=1.0, gamma 'auto' (1 / number of features); "
+                                   "today's default gamma is 'scale'"),
+                    Estimator("naive_bayes", "sklearn.naive_bayes:GaussianNB")),
+        # the forest is unseeded in the book: 0.05 of accuracy is 8 of the 154 test rows
+        book=(*_classified("random_forest", 0.747, ((90, 10), (29, 25)), "L21571–21574", tolerance=0.05, cells=8),
+              *_classified("svc", 0.721, ((89, 11), (32, 22)), "L21581–21584"),
+              *_classified("naive_bayes", 0.708, ((87, 13), (32, 22)), "L21588–21591")),
+        settings={"seed": 42, "seeds": 21}, fast={"seeds": 5},
+        notes="The split is diabetes_fc's (80/20, random_state 22: the book's 154 test rows). The book standardises "
+              "all 768 rows before splitting; ours uses the train rows' statistics (the features table's scaling). "
+              "SVC and naive Bayes carry no tolerance: the gate holds them to the book's printed digits."),
+    ClassicModels(
+        name="banknotes_random_forest", dataset="banknotes",
+        title="ch5 banknotes: a random forest with 3-fold cross-validation",
+        source="book ch5.banknotes_random_forest (L6632–6790)", estimators=(_FOREST,),
+        # one banknote is 0.0022 of a fold (about 457 rows) and 0.0024 of the 412 test rows
+        book=(B("data", "majority_share", 0.5553935860058309, "L6678 (the larger class's share of all rows)"),
+              *(B("random_forest", f"cv_fold_{k}", value, "L6760", 0.02)
+                for k, value in enumerate((0.99126638, 0.9868709, 0.99562363), start=1)),
+              B("random_forest", "accuracy", 0.9927184466019418, "L6787 (70/30 split, random_state 42)", 0.02)),
+        settings={"seed": 42, "seeds": 21, "cv_folds": 3}, fast={"seeds": 5},
+        notes="Cross-validation runs on all 1,372 rows in file order with 3 stratified, unshuffled folds, as "
+              "`cross_val_score(model, X, y)` did in the book's scikit-learn; the test accuracy is on "
+              "banknotes_logreg's 70/30 split (random_state 42). Unscaled inputs, as in the book."),
+)
+
+# the numbers of the reports that export nothing: the results table lists them with ours beside them
+REPORT_NUMBERS = {spec.name: spec.book for spec in CLASSIC}

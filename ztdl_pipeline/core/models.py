@@ -54,6 +54,14 @@ def moons_deep(n_features: int, scaling: Scaling = None) -> keras.Model:
         keras.layers.Dense(1, activation="sigmoid")])
 
 
+def moons_deep_tanh(n_features: int, scaling: Scaling = None) -> keras.Model:
+    """ch4: the same 4-2-1 network with tanh in the hidden layers: Dense(4, tanh) -> Dense(2, tanh) ->
+    Dense(1, sigmoid)."""
+    return _stack("moons_deep_tanh", n_features, scaling, [
+        keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(2, activation="tanh"),
+        keras.layers.Dense(1, activation="sigmoid")])
+
+
 def softmax_regression(n_features: int, scaling: Scaling = None, n_classes: int = 3) -> keras.Model:
     """ch4 iris: Dense(3, softmax), a multinomial logistic regression."""
     return _stack("softmax_regression", n_features, scaling, [
@@ -72,6 +80,34 @@ def wines_deep(n_features: int, scaling: Scaling = None) -> keras.Model:
     return _stack("wines_deep", n_features, scaling, [
         keras.layers.Dense(5, kernel_initializer="he_normal", activation="relu"),
         keras.layers.Dense(3, activation="softmax")])
+
+
+# ch5 ex2/ex3: the layer whose 2-D output the book plots (ex3 calls it `second_to_last`)
+INNER_LAYER = "second_to_last"
+
+
+def _wines_2d_layers(n_classes: int) -> list[keras.layers.Layer]:
+    return [keras.layers.Dense(8, kernel_initializer="he_normal", activation="tanh"),
+            keras.layers.Dense(5, kernel_initializer="he_normal", activation="tanh"),
+            keras.layers.Dense(2, kernel_initializer="he_normal", activation="tanh", name=INNER_LAYER),
+            keras.layers.Dense(n_classes, activation="softmax")]
+
+
+def wines_2d(n_features: int, scaling: Scaling = None, n_classes: int = 3) -> keras.Model:
+    """ch5 ex2: Dense(8) -> Dense(5) -> Dense(2) (he_normal, tanh) -> Dense(3, softmax), Sequential; 178
+    trainable parameters on 13 inputs (112, 45, 12, 9)."""
+    return _stack("wines_2d", n_features, scaling, _wines_2d_layers(n_classes))
+
+
+def wines_2d_functional(n_features: int, scaling: Scaling = None, n_classes: int = 3) -> keras.Model:
+    """ch5 ex3: the same network in the functional API (Input -> layers called on tensors -> Model)."""
+    inputs = keras.Input((n_features,), name="features")
+    x = inputs
+    if scaling is not None:
+        x = keras.layers.Normalization(mean=scaling[0], variance=scaling[1], name="scaling")(x)
+    for layer in _wines_2d_layers(n_classes):
+        x = layer(x)
+    return keras.Model(inputs, x, name="wines_2d_functional")
 
 
 def titanic_fc(n_features: int, scaling: Scaling = None) -> keras.Model:

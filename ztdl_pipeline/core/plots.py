@@ -104,3 +104,19 @@ def sweep_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], metric:
     ax.legend()
     ax.set_title(title)
     return _png(fig)
+
+
+def inner_features(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], test: np.ndarray,
+                   title: str) -> bytes:
+    """The book's scatter of a 2-unit inner layer's outputs, one colour per class (ch5 ex2/ex3); test rows
+    hollow."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    for index, name in enumerate(classes):
+        train, held_out = (labels == index) & ~test, (labels == index) & test
+        ax.scatter(points[train, 0], points[train, 1], s=14, color=f"C{index}", label=name)
+        ax.scatter(points[held_out, 0], points[held_out, 1], s=14, facecolors="none", edgecolors=f"C{index}")
+    ax.set_xlabel("unit 1")
+    ax.set_ylabel("unit 2")
+    ax.legend(title="class (hollow: test rows)")
+    ax.set_title(title)
+    return _png(fig)

@@ -13,12 +13,15 @@ from ztdl_pipeline.core import atomic
 
 @dataclass(frozen=True)
 class BookNumber:
-    """A number the book prints: which split and metric, its value, and where the book says it."""
+    """A number the book prints: which split and metric, its value, and where the book says it. `tolerance`:
+    how far ours may be from it where the book's run cannot be repeated exactly (e.g. an unseeded random forest);
+    None: ours must match within the book's rounding (core/results.number_verdict)."""
 
     split: str
     metric: str
     value: float
     where: str = ""
+    tolerance: float | None = None
 
 
 def lookup_metric(metrics: Mapping[str, Any], split: str, metric: str) -> float | None:

@@ -31,7 +31,7 @@ class Card:
     threshold: float | None = None  # explicit threshold when the book prints no value for `primary`
     fast_floor: float = 0.5  # gate threshold under the fast profile: "clearly learned something"
     book: tuple[BookNumber, ...] = ()
-    plots: tuple[str, ...] = ()  # extra plots: boundary | regression_line | prediction_vs_truth
+    plots: tuple[str, ...] = ()  # extra plots: boundary | regression_line | prediction_vs_truth | inner_features
     notes: str = ""
     hyper: Mapping[str, Any] = field(default_factory=dict)  # the book's training settings (run-config defaults)
     fast: Mapping[str, Any] = field(default_factory=dict)  # what the fast profile changes (core/profile.py)

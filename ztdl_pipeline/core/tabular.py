@@ -144,10 +144,26 @@ def evaluate(example: Card, trained: TrainedModel, frame: pd.DataFrame) -> dict[
     out["baseline"] = ({"accuracy": M.majority_baseline(train_y)} if attrs["task"] != "regression"
                        else {"r2": 0.0})
     out["history"] = {k: v[-1] for k, v in trained.history.items()}
+    out["params"] = parameter_counts(trained.model)
     if "cv" in trained.info:
         out["cv"] = dict(trained.info["cv"])
     out.update(trivial_baselines(data, splits, "cv" in out))
     return out
+
+
+def parameter_counts(model: keras.Model) -> dict[str, float]:
+    """Trainable parameters in all and of each layer that has any (`layer_1`, `layer_2`, ... in order), as the
+    book's model summaries print them (the fixed scaling layer trains nothing, so it is not counted)."""
+    per_layer = [int(sum(np.prod(w.shape) for w in layer.trainable_weights)) for layer in model.layers]
+    return {"trainable": float(trainable_params(model)),
+            **{f"layer_{i}": float(n) for i, n in enumerate((n for n in per_layer if n), start=1)}}
+
+
+def inner_features(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The outputs of the model's INNER_LAYER for rows `x` (the book's `K.function([inputs], [layer.output])`)."""
+    from ztdl_pipeline.core.models import INNER_LAYER
+
+    return keras.Model(model.inputs, model.get_layer(INNER_LAYER).output).predict(x, verbose=0, batch_size=4096)
 
 
 def trivial_baselines(data: pd.DataFrame, splits: Sequence[str], cv: bool) -> dict[str, Any]:
@@ -185,6 +201,11 @@ def report_images(example: Card, trained: TrainedModel, frame: pd.DataFrame,
         images["decision_boundary"] = plots.decision_boundary(
             lambda grid: trained.model.predict(grid, verbose=0, batch_size=4096), x_all, y_all,
             f"{example.title}: decision boundary")
+    if "inner_features" in example.plots:
+        x_all, labels = xy(data, None)
+        images["inner_features"] = plots.inner_features(
+            inner_features(trained.model, x_all), labels, [str(c) for c in attrs["classes"]],
+            (data[SPLIT_COLUMN] == "test").to_numpy(), f"{example.name}: the 2-D inner layer's output")
     if "regression_line" in example.plots:
         images["regression_line"] = plots.regression_line(
             x[:, 0], y, predict_original_units(trained.model, x, attrs), attrs["feature_columns"][0],
