@@ -104,6 +104,15 @@ def test_a_diverged_trial_spends_the_budget_and_is_never_chosen(tmp_path):
     assert outcome.best is not None and not outcome.best["diverged"]
 
 
+def test_equal_scores_are_told_apart_by_the_validation_loss(tmp_path):
+    def plateau(params: dict) -> TrialResult:  # every setting scores the same; the loss says which fits better
+        return TrialResult(0.95, 3, 5, 0.0, loss=abs(params["learning_rate"] - 0.05))
+
+    outcome = T.search(plateau, SEARCH, _storage(tmp_path), "s")
+    complete = [t for t in outcome.trials if t["state"] == "COMPLETE"]
+    assert outcome.best == min(complete, key=lambda t: t["validation_loss"]) and outcome.best["number"] != 0
+
+
 def test_parameter_importance_needs_two_varying_parameters_and_four_trials(tmp_path):
     storage = _storage(tmp_path)
     T.search(objective, Tuning(space=SPACE, trials=8, startup_trials=8, seed=7), storage, "s")

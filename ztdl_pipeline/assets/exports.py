@@ -21,9 +21,11 @@ def _ins(where: dict[str, tuple[str, str]]) -> dict[str, dg.AssetIn]:
     return {name: asset_in(*at) for name, at in where.items()}
 
 
-def export_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
+def export_asset(card, group: str, family: Family = TABULAR, gate: Callable[[dict, Any], Any] | None = None
+                 ) -> dg.AssetsDefinition:
     """exports/<card.name>: `family.write_export` of the trained model, verified on what the family reads
-    (`export_inputs`: raw/<dataset> unless the family takes its rows from elsewhere, e.g. the features)."""
+    (`export_inputs`: raw/<dataset> unless the family takes its rows from elsewhere, e.g. the features); `gate`
+    replaces the card's gate (see `publish_gated_export`)."""
     extra = family.export_inputs(card)
 
     @versioned_asset(card, family.builder_ref(card), key=key("exports", card.name),
@@ -35,7 +37,7 @@ def export_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
                 report: dict, **inputs) -> dg.Output[dict]:
         data = family.view(card, features)
         return publish_gated_export(context, storage, card, report,
-                                    lambda staged: family.write_export(staged, card, trained, data, **inputs))
+                                    lambda staged: family.write_export(staged, card, trained, data, **inputs), gate)
 
     return _export
 

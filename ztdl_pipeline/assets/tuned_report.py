@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from ztdl_pipeline.assets.base import asset_in, key, versioned_asset
-from ztdl_pipeline.assets.exports import _ins, publish_gated_export
+from ztdl_pipeline.assets.exports import export_asset
 from ztdl_pipeline.assets.family import TABULAR, Family
 from ztdl_pipeline.assets.reports import report_provenance, write_report
 from ztdl_pipeline.assets.tuned import tuned_card
@@ -56,7 +56,8 @@ def tuned_report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsD
             chosen=info["chosen"], book_settings=dict(book.info["hyper"]), validation_rows=info["validation_rows"],
             train_rows=info["train_rows"], final_seconds=info["seconds"], comparison=comparison.__dict__,
             book_printed=printed,
-            against_book=against_book(metric, comparison.tuned, printed, comparison.book_settings, tuning["note"]),
+            against_book=against_book(metric, comparison.tuned, printed, comparison.book_settings, tuning["note"],
+                                      comparison.noise),
             gate={"split": "test", "metric": metric, "baseline": baseline_of(metrics, "test", metric)},
             provenance=report_provenance(context, tuned, profile))
         decision = tuned_decision(metrics, storage.folder("exports", tuned.name))
@@ -97,19 +98,5 @@ def tuned_gate_check(card) -> dg.AssetChecksDefinition:
 
 
 def tuned_export_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
-    tuned = tuned_card(card)
-    extra = family.export_inputs(tuned)
-
-    @versioned_asset(card, tuned, key=key("exports", tuned.name),
-                     ins={"trained": asset_in("models", tuned.name), "features": asset_in("features", card.dataset),
-                          "report": asset_in("reports", tuned.name), **_ins(extra)},
-                     group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
-                     description=f"{tuned.title} {family.export_description}; the book-settings export stays as is")
-    def _tuned_export(context: dg.AssetExecutionContext, storage: Storage, trained, features: pd.DataFrame,
-                      report: dict, **inputs) -> dg.Output[dict]:
-        data = family.view(tuned, features)
-        return publish_gated_export(context, storage, tuned, report,
-                                    lambda staged: family.write_export(staged, tuned, trained, data, **inputs),
-                                    gate=tuned_decision)
-
-    return _tuned_export
+    """exports/<card>_tuned: the one export path, with the tuned gate; the book-settings export stays as is."""
+    return export_asset(tuned_card(card), group, family, gate=tuned_decision)

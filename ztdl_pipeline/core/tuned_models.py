@@ -119,7 +119,7 @@ def run_trial(card, train: pd.DataFrame, validation: np.ndarray, settings: Mappi
         return TrialResult(float("nan"), 0, len(losses), round(seconds, 3))
     best = int(np.nanargmin(losses))
     return TrialResult(validation_score(tuning.metric, history, best, y_val), best + 1, len(losses),
-                       round(seconds, 3))
+                       round(seconds, 3), float(losses[best]))
 
 
 def validation_score(metric: str, history: Mapping[str, list], best: int, y_val: np.ndarray) -> float:

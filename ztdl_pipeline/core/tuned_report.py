@@ -46,8 +46,10 @@ def _value(value: Any) -> Any:
 def trials_table(trials: Sequence[Mapping[str, Any]], params: Sequence[str]) -> str:
     rows = [[t['number'], t['state'].lower() + (" (diverged)" if t['diverged'] else ""),
              *[_value(t['params'].get(p, "—")) for p in params],
-             t['value'] if t['value'] is not None else "—", t['best_epoch'] or "—", t['seconds']] for t in trials]
-    return markdown_table(["trial", "state", *params, "validation score", "best epoch", "seconds"], rows)
+             t['value'] if t['value'] is not None else "—", _value(t.get('validation_loss')) or "—",
+             t['best_epoch'] or "—", t['seconds']] for t in trials]
+    return markdown_table(["trial", "state", *params, "validation score", "validation loss", "best epoch",
+                           "seconds"], rows)
 
 
 def trials_plot(trials: Sequence[Mapping[str, Any]], metric: str, title: str) -> bytes:
@@ -92,8 +94,8 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
     verdict, why = metrics["against_book"]
     fast = f"; the {metrics['profile']} profile's budgets" if metrics["profile"] != "book" else ""
     chosen = metrics["chosen"]
-    settings_rows = [[k, _value(chosen.get(k, "—")), _value(metrics["book_settings"].get(k, "—"))]
-                     for k in dict.fromkeys([*chosen, *metrics["book_settings"]]) if k not in ("profile", "seed")]
+    book = metrics["book_settings"]  # the book model's resolved settings; its shape is the card's builder
+    settings_rows = [[k, _value(v), _value(book.get(k, "— (the card's builder)"))] for k, v in chosen.items()]
     importances = metrics["importance"]
     sections = [
         ("How the settings were chosen",
@@ -114,7 +116,7 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
            f"{c['rows']} test rows, which rows were drawn moves {m} by about 1/{c['rows']} per row, and the "
            "bootstrap measures that on the same rows and predictions, with no extra training."),
         ("Export gate", f"`{metrics['gate']['rule']}`: "
-                        + ("passed." if metrics["gate"]["passed"] else "refused — " + "; ".join(metrics["gate"]["reasons"]))
+                        + ("passed." if metrics["gate"]["passed"] else "refused — " + "; ".join(metrics["gate"]["reasons"]) + ".")
                         + f" The tuned export is `exports/{card.name}_tuned`; the book-settings export is never replaced."),
         ("Against the book's printed number", f"**{verdict}**" + (f": {why}" if why else ".")),
         ("Chosen settings", markdown_table(["setting", "tuned", "book"], settings_rows)),

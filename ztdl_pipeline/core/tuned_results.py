@@ -40,14 +40,17 @@ def tuned_row(card: Any, metrics: Mapping[str, Any] | None) -> TunedRow:
 
 
 def against_book(metric: str, tuned: float | None, printed: float | None, book_settings: float | None,
-                 note: str = "") -> tuple[str, str]:
-    """(verdict, why) of the tuned test number against the book's printed one."""
+                 note: str = "", noise: float | None = None) -> tuple[str, str]:
+    """(verdict, why) of the tuned test number against the book's printed one; `noise`: the test split's noise
+    (core/tuned_gate), to say when a win is smaller than it."""
     if tuned is None:
         return "not run here", ""
     if printed is None:
         return "the book prints no test number", note
     if tuned > printed:
-        return "beats the book", ""
+        margin = tuned - printed
+        small = noise is not None and margin <= noise
+        return "beats the book", (f"by {margin:+.4f}, within this test split's noise ({noise:.4f})" if small else "")
     reasons = []
     if metric == "accuracy" and printed >= 1.0:
         reasons.append("the book prints 1.000: no model can beat it, at best match it")

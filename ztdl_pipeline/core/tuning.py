@@ -103,6 +103,7 @@ class TrialResult:
     best_epoch: int  # the epoch with the lowest validation loss (early stopping restored its weights)
     epochs_run: int
     seconds: float
+    loss: float = float("nan")  # that lowest validation loss: breaks ties between equal scores
 
 
 @dataclass
@@ -123,6 +124,7 @@ class Outcome:
 def describe(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     return {"number": trial.number, "state": trial.state.name, "value": trial.value, "params": dict(trial.params),
             "best_epoch": trial.user_attrs.get("best_epoch"), "epochs_run": trial.user_attrs.get("epochs_run"),
+            "validation_loss": trial.user_attrs.get("validation_loss"),
             "seconds": round(_seconds(trial), 3), "diverged": bool(trial.user_attrs.get("diverged"))}
 
 
@@ -140,6 +142,7 @@ def search(objective: Callable[[dict[str, Any]], Any], tuning: Tuning, storage: 
         result = objective(suggest(trial, tuning.space))
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("epochs_run", result.epochs_run)
+        trial.set_user_attr("validation_loss", result.loss)
         if result.score != result.score:  # nan: Optuna fails the trial; the mark counts it as finished
             trial.set_user_attr("diverged", True)
         return result.score
@@ -161,10 +164,17 @@ def search(objective: Callable[[dict[str, Any]], Any], tuning: Tuning, storage: 
     return outcome(study, name, before=before, ran=ran, stopped=stopped, params=list(tuning.space))
 
 
+def _rank(trial: optuna.trial.FrozenTrial) -> tuple[float, float, int]:
+    """Best score first; among equal scores (a validation split of a few hundred rows ties often) the lower
+    validation loss, then the earlier trial."""
+    loss = trial.user_attrs.get("validation_loss")
+    return (trial.value, -loss if isinstance(loss, (int, float)) and loss == loss else float("-inf"), -trial.number)
+
+
 def outcome(study: optuna.Study, name: str, *, before: int, ran: int, stopped: str, params: list[str]) -> Outcome:
     finished = counted(study)
     complete = [t for t in finished if t.state == optuna.trial.TrialState.COMPLETE]
-    best = max(complete, key=lambda t: (t.value, -t.number), default=None)
+    best = max(complete, key=_rank, default=None)
     return Outcome(name, [describe(t) for t in study.get_trials(deepcopy=False)],
                    describe(best) if best else None, len(finished), ran, before,
                    round(sum(map(_seconds, finished)), 3), stopped, params)
