@@ -30,14 +30,16 @@ PLACEMENTS = {"gpu": Placement(queue="gpu", k8s_resources={GPU_RESOURCE: "1"})}
 
 def placement_tags(pool: str | None) -> dict[str, str]:
     """The op tags for a step of `pool`: the Celery queue, and a `dagster-k8s/config` container resource request
-    (requests equal limits, as Kubernetes requires of extended resources such as GPUs)."""
+    (requests equal limits, as Kubernetes requires of extended resources such as GPUs) with a toleration for
+    each resource, so the pod may also land on nodes tainted to keep other work off the GPUs."""
     placement = PLACEMENTS.get(pool or "")
     if placement is None:
         return {}
     tags = {CELERY_QUEUE_TAG: placement.queue}
     if placement.k8s_resources:
         resources = dict(placement.k8s_resources)
-        tags[K8S_CONFIG_TAG] = json.dumps({"container_config": {"resources": {"requests": resources,
-                                                                               "limits": resources}}},
-                                          sort_keys=True)
+        tolerations = [{"key": name, "operator": "Exists", "effect": "NoSchedule"} for name in sorted(resources)]
+        config = {"container_config": {"resources": {"requests": resources, "limits": resources}},
+                  "pod_spec_config": {"tolerations": tolerations}}
+        tags[K8S_CONFIG_TAG] = json.dumps(config, sort_keys=True)
     return tags
