@@ -157,11 +157,16 @@ def test_every_step_job_runs_the_code_location_image_with_its_environment(step_j
         assert volume["persistentVolumeClaim"]["claimName"] == "ztdl-data"
 
 
-def test_the_values_file_names_this_code_location():
+def test_the_values_file_names_this_code_location_and_a_volume_every_step_can_mount():
     deployment = _deployment()
     assert deployment["dagsterApiGrpcArgs"] == ["-m", "ztdl_pipeline.definitions"]
     assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
     assert (REPO / "ztdl_pipeline" / "definitions.py").is_file()
+    (volume,) = deployment["volumes"]
+    claim = yaml.safe_load((REPO / "deploy" / "k8s" / "data-volume.yaml").read_text())
+    assert claim["kind"] == "PersistentVolumeClaim" and claim["metadata"]["name"] == volume["persistentVolumeClaim"][
+        "claimName"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # step pods on different nodes share it
 
 
 def test_the_dockerfile_copies_real_paths_and_installs_real_extras():
