@@ -37,7 +37,7 @@ class Command:
     @property
     def program(self) -> str:
         """The program's name without its folder: `.venv/bin/dagster` -> `dagster`."""
-        return Path(self.argv[0]).name if self.argv else ""
+        return (Path(self.argv[0]).name or self.argv[0]) if self.argv else ""  # `.` (source) stays `.`
 
 
 def documents(repo: Path = REPO) -> list[Path]:

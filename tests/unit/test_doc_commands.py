@@ -23,7 +23,7 @@ COMMANDS = all_commands()
 REDIRECTIONS = re.compile(r"^(\d?>>?|&>|<)")
 REST_PATH = re.compile(r"^/v1/models(?:/(?P<name>[A-Za-z0-9_-]+)(?:/versions/\d+)?(?:/metadata|:predict)?)?$")
 NOT_HERE = {  # program -> what it needs that this machine lacks
-    "docker": "docker with network access, to pull the tensorflow/serving image",
+    "docker": "docker with network access, to pull images (tensorflow/serving, python:3.11-slim)",
     "kubectl": "a Kubernetes cluster",
     "helm": "a Kubernetes cluster",
 }
@@ -33,6 +33,9 @@ WALKTHROUGH_STEPS = {  # (doc, program) -> the test that runs the same steps
     ("docs/deployment.md", "su"): "tests/e2e/test_postgres_instance.py (creates the role and database)",
     ("docs/deployment.md", "until"): "tests/e2e/test_object_store.py (waits for ztdl-serve)",
     ("docs/deployment.md", "kill"): "tests/e2e/test_object_store.py (stops what it started)",
+    ("docs/deployment.md", "service"): "tests/e2e/test_celery_executor.py (a throwaway redis-server on a free port)",
+    ("docs/deployment.md", "grep"): "tests/e2e/test_celery_executor.py (reads which worker ran which step)",
+    ("docs/deployment.md", "psql"): "tests/e2e/test_postgres_instance.py (queries the runs table)",
     ("docs/serving.md", "cat"): "TF Serving's model config for the docker commands beside it",
 }
 
@@ -86,6 +89,9 @@ def _check_dagster(command: Command, location) -> None:
     import importlib
 
     _, graph, dg = location
+    if command.program == "dagster" and command.argv[1:2] != ("asset",):
+        _check_click(command, "dagster._cli:cli")  # e.g. `dagster instance migrate`
+        return
     if command.program == "dg":
         assert command.argv[1] == "launch", f"{command.where}: only `dg launch` is documented"
         options = _options(command.argv[2:])
@@ -112,10 +118,9 @@ def _check_export(command: Command, _location) -> None:
         assert ASSIGNMENT.match(word), f"{command.where}: `export {word}` is not NAME=value"
 
 
-def _check_serve(command: Command, _location) -> None:
-    from ztdl_pipeline.serving.server import argument_parser
-
-    words, argv = list(command.argv[1:]), []
+def _arguments(argv: tuple[str, ...]) -> list[str]:
+    """A command's arguments without redirections and a trailing `&`."""
+    words, found = list(argv), []
     while words:
         word = words.pop(0)
         if word == "&":
@@ -124,8 +129,66 @@ def _check_serve(command: Command, _location) -> None:
             if word in (">", ">>", "<", "2>", "&>"):
                 words.pop(0)  # the redirection's file
             continue
-        argv.append(word)
-    argument_parser().parse_args(argv)  # exits (a failure here) on an unknown flag or a bad value
+        found.append(word)
+    return found
+
+
+def _check_serve(command: Command, _location) -> None:
+    from ztdl_pipeline.serving.server import argument_parser
+
+    argument_parser().parse_args(_arguments(command.argv[1:]))  # exits (a failure here) on a bad flag or value
+
+
+def _check_click(command: Command, target: str):
+    """Parse the arguments with the program's own click command (from the checkout, as the docs run it)."""
+    import contextlib
+    import importlib
+
+    import click
+
+    module, _, name = target.partition(":")
+    group = getattr(importlib.import_module(module), name)
+    args = _arguments(command.argv[1:])
+    with contextlib.chdir(REPO):
+        context = group.make_context(command.program, list(args))
+        while isinstance(context.command, click.Group) and context.protected_args:  # down to the subcommand
+            sub_name, *rest = [*context.protected_args, *context.args]
+            sub = context.command.get_command(context, sub_name)
+            assert sub is not None, f"{command.where}: no command {sub_name!r}"
+            context = sub.make_context(sub_name, rest, parent=context)
+    return context
+
+
+def _check_celery_worker(command: Command, _location) -> None:
+    """`dagster-celery worker start`: the options parse, the settings file is the project's, the queues are the
+    ones steps are sent to (core/placement.py and dagster-celery's default) and the modules import."""
+    import importlib.util
+
+    from dagster_celery.defaults import task_default_queue
+
+    from ztdl_pipeline.core.placement import PLACEMENTS
+    from ztdl_pipeline.instance import CELERY_SETTINGS
+
+    assert command.argv[1:3] == ("worker", "start"), f"{command.where}: only `worker start` is documented"
+    params = _check_click(command, "dagster_celery.cli:main").params
+    assert (REPO / params["config_yaml"]).resolve() == CELERY_SETTINGS, command.where
+    queues = {task_default_queue, *(p.queue for p in PLACEMENTS.values())}
+    assert params["queue"] and set(params["queue"]) <= queues, f"{command.where}: {params['queue']} not a queue of {queues}"
+    for module in (params["app"], *params["includes"]):
+        assert importlib.util.find_spec(module), f"{command.where}: no module {module}"
+
+
+def _check_webserver(command: Command, _location) -> None:
+    import importlib
+
+    params = _check_click(command, "dagster_webserver.cli:cli").params
+    assert hasattr(importlib.import_module(params["module_name"][0]), "defs"), command.where
+
+
+def _check_source(command: Command, _location) -> None:
+    """`. .venv/bin/activate`: the virtual environment `make install` makes."""
+    assert command.argv[1:] == (".venv/bin/activate",), command.where
+    assert re.search(r"^VENV \?= \.venv$", (REPO / "Makefile").read_text(), re.M), command.where
 
 
 def _check_curl(command: Command, _location) -> None:
@@ -134,12 +197,17 @@ def _check_curl(command: Command, _location) -> None:
     urls = [w for w in command.argv if w.startswith("http")]
     assert len(urls) == 1, f"{command.where}: one URL expected"
     url = urlsplit(urls[0])
+    options = _options(command.argv[1:])
+    if url.port == 3000:  # the Dagster web server: its health route and GraphQL API
+        assert url.hostname == "127.0.0.1" and url.path in ("/server_info", "/graphql"), f"{command.where}: {url}"
+        if url.path == "/graphql":
+            assert "runsOrError" in json.loads(options["-d"])["query"], command.where
+        return
     assert url.hostname in ("127.0.0.1", "localhost") and url.port == 8501, f"{command.where}: {urls[0]}"
     route = REST_PATH.match(url.path)
     assert route, f"{command.where}: {url.path} is not a route of TF Serving's REST API"
     if route.group("name"):
         assert route["name"] in {card.name for _, card in cards()}, f"{command.where}: no example {route['name']}"
-    options = _options(command.argv[1:])
     if "-d" in options:
         body = json.loads(options["-d"])
         assert isinstance(body.get("instances"), list) and body["instances"], f"{command.where}: no instances"
@@ -158,7 +226,8 @@ def _check_python(command: Command, _location) -> None:
 
 
 CHECKS = {"make": _check_make, "python": _check_python, "export": _check_export, "dagster": _check_dagster, "dg": _check_dagster, "ztdl-serve": _check_serve,
-          "curl": _check_curl}
+          "curl": _check_curl, "dagster-celery": _check_celery_worker, "dagster-webserver": _check_webserver,
+          ".": _check_source}
 
 
 def test_the_docs_show_commands_and_every_one_has_a_check_or_a_stated_reason():
@@ -192,6 +261,9 @@ def test_a_broken_command_is_caught(location):
         "dg launch --assets 'group:tabular' --config-json '{\"ops\": {\"nope\": {}}}'": "nope",
         "curl -s http://127.0.0.1:8501/v1/model/wifi_fc": "not a route",
         "curl -s http://127.0.0.1:8501/v1/models/no_such_model": "no example no_such_model",
+        "dagster instance migrat": "no command 'migrat'",
+        "dagster-celery worker start -A dagster_celery.app -y ztdl_pipeline/instance/celery.yaml -q gpus": "not a queue",
+        "curl -s http://127.0.0.1:3000/graphq": "graphq",
     }
     for text, problem in mistakes.items():
         broken = command(text)
