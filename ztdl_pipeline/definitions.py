@@ -64,7 +64,7 @@ def defs_folder() -> dg.Definitions:
 def location() -> dg.Definitions:
     """Everything the code location holds. The executor is $ZTDL_EXECUTOR's (executors.py); by default in-process:
     every step of a run shares one Python process, so TensorFlow is imported and configured once per run instead
-    of once per step (README: "Runs use the in-process executor"). Automation conditions and freshness policies are set in one place
+    of once per step (docs/configuration.md: "Runs use the in-process executor"). Automation conditions and freshness policies are set in one place
     (ztdl_pipeline/automation.py); every observed source a raw asset reads gets its source asset and the sensor."""
     level = settings.log_level()
     console.setup(level)  # before anything warns or imports TensorFlow: silence the known harmless notices
