@@ -8,12 +8,15 @@
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
 #   make sweep     end runs whose process died (killed, crashed) and free the pool slots they held
 #   make serve     TF Serving-compatible REST server for data/exports on http://127.0.0.1:8501
+#   make tensorboard  every training's per-epoch curves (TensorBoard) on http://127.0.0.1:6006
+#   make mlflow    the MLflow runs of every training (parameters, curves, exported models) on http://127.0.0.1:5000
 #   make bench     benchmarks; results in bench/results/, then one table of their headline ratios (bench/summary.py)
 #   make screenshots  docs/images/ for the UI tour (docs/ui.md), from the browser test (needs Debian's chromium)
 #   make home      write $DAGSTER_HOME/dagster.yaml (SQLite, or PostgreSQL when ZTDL_POSTGRES_URL is set)
 # Variables: TF=cpu|gpu (TensorFlow flavour), EXTRAS=deploy (more extras, comma-separated: deploy brings
 # dagster-postgres), PYTHON, SELECT (asset selection for make run), LOG_LEVEL=debug (make run prints every
-# Dagster event and TensorFlow's own log lines; default info), ZTDL_POSTGRES_URL (docs/deployment.md)
+# Dagster event and TensorFlow's own log lines; default info), ZTDL_POSTGRES_URL (docs/deployment.md),
+# TENSORBOARD_PORT, MLFLOW_PORT; ZTDL_PROFILE=fast shows the fast profile's trainings (docs/tracking.md)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,6 +26,8 @@ SELECT ?= group:tabular or group:serving
 PORT ?= 3000
 TEST_WORKERS ?= 2
 SERVE_PORT ?= 8501
+TENSORBOARD_PORT ?= 6006
+MLFLOW_PORT ?= 5000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(TF)
 comma := ,
@@ -31,7 +36,7 @@ EXTRA_STAMPS := $(foreach extra,$(subst $(comma), ,$(EXTRAS)),$(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep screenshots
+.PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep screenshots tensorboard mlflow
 
 install: $(STAMP) $(EXTRA_STAMPS)
 
@@ -119,6 +124,15 @@ dev: install home
 
 serve: install
 	$(BIN)/ztdl-serve --host 127.0.0.1 --port $(SERVE_PORT)
+
+# the run profile's log folder and MLflow store (python -m ztdl_pipeline.where tensorboard|mlflow says which)
+tensorboard: install
+	$(BIN)/tensorboard --logdir "$$($(BIN)/python -m ztdl_pipeline.where tensorboard)" \
+		--host 127.0.0.1 --port $(TENSORBOARD_PORT)
+
+mlflow: install
+	$(BIN)/mlflow ui --backend-store-uri "$$($(BIN)/python -m ztdl_pipeline.where mlflow)" \
+		--host 127.0.0.1 --port $(MLFLOW_PORT)
 
 bench: install home
 	$(BIN)/python bench/import_time.py

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from ztdl_pipeline import automation, console, executors, settings
+from ztdl_pipeline import automation, console, executors, settings, ui
 from ztdl_pipeline.alerts import failure_alerts
 from ztdl_pipeline.assets.sources import observation_sensor, source_asset, source_names
 from ztdl_pipeline.core import requirements
 from ztdl_pipeline.jobs import group_jobs, retrain_job
 from ztdl_pipeline.resources import (
     DatasetSource,
+    ExperimentTracking,
     JsonIOManager,
     KerasModelIOManager,
     ParquetIOManager,
@@ -40,6 +41,7 @@ def resources() -> dict:
         "data_source": DatasetSource(),
         "compute": TensorFlowCompute(),
         "pretrained": PretrainedModels(),  # Xception weights (transfer group): local path, cache or download
+        "tracking": ExperimentTracking(storage=storage),  # TensorBoard logs and MLflow runs of every training
         "parquet_io": ParquetIOManager(storage=storage),
         "keras_io": KerasModelIOManager(storage=storage),
         "report_io": JsonIOManager(storage=storage, file_name="metrics"),
@@ -74,7 +76,8 @@ def location() -> dg.Definitions:
     folder = defs_folder()
     sources = source_names(folder.assets or [])  # {dataset: group}
     interval_s = settings.sensor_interval_s()
-    return dg.Definitions.merge(
+    # ui.present: every asset's owner and code references (card, builder, family, definition)
+    return ui.present(dg.Definitions.merge(
         automation.apply(folder, settings.resolve_profile()),
         dg.Definitions(
             assets=[source_asset(name, group) for name, group in sorted(sources.items())],
@@ -86,10 +89,10 @@ def location() -> dg.Definitions:
             loggers={"console": console.console_logger(level)},  # INFO unless $ZTDL_LOG_LEVEL says otherwise
             executor=executors.executor(),
         ),
-    )
+    ))
 
 
 defs = location()
 # every asset (observable sources apart) and check of the location, for tools and tests
-ALL_ASSETS = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+ALL_ASSETS = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and not a.is_observable]
 ALL_CHECKS = list(defs.asset_checks or [])

@@ -15,6 +15,7 @@ SENSOR_INTERVAL_DEFAULT_S = 30
 LOCAL_DIR_ENV = "ZTDL_LOCAL_DIR"  # machine-local caches when the storage root is an object store
 LOG_LEVEL_ENV = "ZTDL_LOG_LEVEL"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MLFLOW_ENV = "ZTDL_MLFLOW_URI"  # an MLflow tracking URI, or off (resources/tracking.py)
 SOURCE_ENV_PREFIX = "ZTDL_SOURCE_"  # + the dataset's name in capitals: ZTDL_SOURCE_IRIS=/path/to/iris.csv
 
 
@@ -57,6 +58,11 @@ def mirror_dir() -> Path | None:
     """Local mirror of the book's data/ folder, if one is configured."""
     value = os.environ.get(MIRROR_ENV)
     return Path(value).expanduser().resolve() if value else None
+
+
+def mlflow_uri() -> str | None:
+    """The MLflow tracking store asked for ($ZTDL_MLFLOW_URI; `off` turns MLflow off), if any."""
+    return os.environ.get(MLFLOW_ENV) or None
 
 
 def source_env(dataset: str) -> str:

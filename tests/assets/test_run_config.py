@@ -3,8 +3,6 @@ only what the user did not set, and every change is logged and recorded with bot
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 
 from ztdl_pipeline.catalog import card
@@ -34,15 +32,15 @@ def test_fast_profile_changes_are_recorded_and_an_explicit_value_wins_even_at_it
 
     smoke, log = _train(instance)
     assert smoke["epochs"].value == book.fast["epochs"]
-    assert json.loads(smoke["profile_adjustments"].value) == {
+    assert smoke["profile_adjustments"].value == {  # JSON metadata
         "epochs": {"card": book.hyper["epochs"], "used": book.fast["epochs"], "by": "fast profile"}}
     assert f"epochs: {book.fast['epochs']} instead of the card's {book.hyper['epochs']} (fast profile)" in log
 
     # the book's own value, asked for explicitly: Dagster drops it as a default, the asset still honours it
     asked, log = _train(instance, {"ops": {"models__banknotes_logreg_model": {"config": {"epochs": book.hyper["epochs"]}}}})
     assert asked["epochs"].value == book.hyper["epochs"]
-    assert json.loads(asked["settings_sources"].value)["epochs"] == "run config"
-    assert json.loads(asked["profile_adjustments"].value) == {}
+    assert asked["settings_sources"].value["epochs"] == "run config"
+    assert asked["profile_adjustments"].value == {}
     assert f"epochs: {book.hyper['epochs']} from run config" in log
 
 

@@ -99,11 +99,11 @@ def test_models_train_with_the_cards_fast_values_and_record_each_change(series_r
     (a sub-sample of windows, fewer epochs, one seed), and the model's metadata records each change."""
     result, root = series_run
     ui = result.asset_materializations_for_node(op_name("models", example.name))[0].metadata
-    adjustments = json.loads(ui["profile_adjustments"].value)
+    adjustments = ui["profile_adjustments"].value  # JSON metadata
     changed = {k: v for k, v in example.fast.items() if v != example.hyper[k]}
     assert changed and adjustments == {k: {"card": example.hyper[k], "used": v, "by": "fast profile"}
                                        for k, v in changed.items()}
-    hyper = json.loads(ui["hyper_parameters"].value)
+    hyper = ui["hyper_parameters"].value
     assert {k: hyper[k] for k in example.hyper} == {**example.hyper, **example.fast}
     report = (root / "reports" / example.name / "report.md").read_text()
     assert f"Trained on the last {hyper['train_windows']} train windows" in report

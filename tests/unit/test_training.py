@@ -87,3 +87,19 @@ def test_dataset_fits_resume_too(tmp_path, kind):
     result = fit_with(_model(), x, y, backup, on_epoch_end=lambda epoch, logs: seen.append(epoch))
     assert result["resumed_from_epoch"] == 3 and seen == [4, 5, 6]
     assert len(result["history"]["loss"]) == 6 and not backup.exists()
+
+
+def test_a_long_predict_reports_its_items_at_the_rate_limit_and_its_end():
+    from ztdl_pipeline.core.training import PredictProgress
+
+    lines: list[str] = []
+    reporter = PredictProgress("scoring", 100, 16, lines.append)
+    clock = iter(range(0, 10_000, 10))  # every batch takes 10 s on this clock
+    reporter.progress.clock = lambda: float(next(clock))
+    reporter.progress.began = reporter.progress.last = reporter.progress.clock()
+    _model().predict(np.zeros((100, 3), "float32"), batch_size=16, verbose=0, callbacks=[reporter])
+    # 7 batches: a line every 15 s (every second batch), then the last one with all 100 items
+    assert [line.split(" — ")[0] for line in lines] == [
+        "scoring: 32/100 items (32%)", "scoring: 64/100 items (64%)", "scoring: 96/100 items (96%)",
+        "scoring: 100/100 items (100%)"]
+    assert lines[0].endswith("20s elapsed, about 42s left") and lines[-1].endswith("done in 1m10s")

@@ -6,8 +6,7 @@ builds them here.
 
 
 import functools
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -80,6 +79,16 @@ def ref(path: str | None) -> versioning.Ref | None:
     return versioning.Ref(*split(path)) if path else None
 
 
+def rounded(metadata: Mapping[str, Any], digits: int = 4) -> dict[str, Any]:
+    """Float entries rounded to `digits` significant digits (core/report.significant), still floats: the UI
+    shows a float as it is (0.9208333333333333) and plots float entries across materializations; rounded, an
+    entry still plots and reads 0.9208. Every digit stays in the stored files (metrics.json, registry.json)."""
+    from ztdl_pipeline.core.report import significant
+
+    return {name: significant(value, digits) if isinstance(value, float) else value
+            for name, value in metadata.items()}
+
+
 def md_table(frame: pd.DataFrame) -> dg.MetadataValue:
     from ztdl_pipeline.core.report import markdown_table
 
@@ -103,8 +112,8 @@ def settings_metadata(context: dg.AssetExecutionContext, settings) -> dict[str, 
     records both values of every change."""
     for line in settings.notes():
         context.log.info(line)
-    return {"settings_sources": json.dumps(settings.sources, sort_keys=True),
-            "profile_adjustments": json.dumps(settings.adjustments, sort_keys=True)}
+    return {"settings_sources": dg.MetadataValue.json(dict(sorted(settings.sources.items()))),
+            "profile_adjustments": dg.MetadataValue.json(dict(sorted(settings.adjustments.items())))}
 
 
 def data_versions(context: dg.AssetExecutionContext, keys: list) -> dict[str, str]:

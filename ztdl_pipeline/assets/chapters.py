@@ -7,7 +7,6 @@ URIs for the UI; False: links to the PNG files beside report.md)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,16 +20,21 @@ Sections = Sequence[tuple[str, str]] | Callable[[bool], str]
 
 
 def write_chapter_report(storage: Storage, name: str, title: str, sections: Sections,
-                         images: Mapping[str, bytes], result: Mapping[str, Any]) -> dict[str, Any]:
-    """Write <profile root>/reports/<name>/ (report.md, <image>.png) and return the UI metadata: the report,
-    its folder and, where `result` records one, the profile it was made under."""
+                         images: Mapping[str, bytes], result: Mapping[str, Any],
+                         numbers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Write <profile root>/reports/<name>/ (report.md, <image>.png) and return the UI metadata: a summary
+    shown inline (the title, the headline `numbers`, what the report holds), the report, its folder and, where
+    `result` records one, the profile it was made under."""
     from ztdl_pipeline.assets.reports import write_report
-    from ztdl_pipeline.core.report import render
+    from ztdl_pipeline.core.report import headline, render
 
     def markdown(embed: bool) -> str:
         return sections(embed) if callable(sections) else render(title, sections, images, embed=embed)
 
-    metadata = write_report(storage, name, markdown, dict(images))
+    on_disk = markdown(False)
+    headings = [line[3:] for line in on_disk.splitlines() if line.startswith("## ")]
+    shown = {k: v for k, v in (numbers or {}).items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    metadata = write_report(storage, name, markdown, dict(images), headline(title, shown, headings), "summary")
     if isinstance(result.get("profile"), str):
         metadata["profile"] = result["profile"]
     return metadata
@@ -40,10 +44,11 @@ def chapter_output(storage: Storage, name: str, chapter: Chapter,
                    adjustments: Mapping[str, Any] | None = None) -> dg.Output[dict]:
     """The output of a chapter report asset: the chapter's result, its numbers, the written report, and what
     the run profile changed (core/profile.Settings.adjustments, as JSON)."""
-    metadata = {**chapter.metadata, **write_chapter_report(storage, name, chapter.title, chapter.sections,
-                                                           chapter.images, chapter.result)}
+    # a chapter's numbers stay as it set them (fundamentals' must equal the book's to the last digit)
+    metadata = {**chapter.metadata, **write_chapter_report(
+        storage, name, chapter.title, chapter.sections, chapter.images, chapter.result, chapter.metadata)}
     if adjustments is not None:
-        metadata["profile_adjustments"] = json.dumps(adjustments, sort_keys=True)
+        metadata["profile_adjustments"] = dg.MetadataValue.json(dict(adjustments))
     return dg.Output(chapter.result, metadata=metadata)
 
 

@@ -4,17 +4,18 @@ check that reloads the published version with plain TensorFlow. Every family pub
 
 
 import inspect
-import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
-from ztdl_pipeline.assets.base import asset_in, data_versions, key, versioned_asset
+from ztdl_pipeline.assets.base import asset_in, data_versions, key, rounded, versioned_asset
 from ztdl_pipeline.assets.family import TABULAR, Family, raw_name
 from ztdl_pipeline.assets.reports import gate_decision
 from ztdl_pipeline.resources.storage import Storage
+from ztdl_pipeline.resources.tracking import ExperimentTracking
 
 
 def _ins(where: dict[str, tuple[str, str]]) -> dict[str, dg.AssetIn]:
@@ -33,26 +34,46 @@ def export_asset(card, group: str, family: Family = TABULAR, gate: Callable[[dic
                           "report": asset_in("reports", card.name), **_ins(extra)},
                      group_name=group, io_manager_key="export_record_io", kinds={"tensorflow", "savedmodel"},
                      description=f"{card.title} {family.export_description}")
-    def _export(context: dg.AssetExecutionContext, storage: Storage, trained, features: family.features_type,
-                report: dict, **inputs) -> dg.Output[dict]:
+    def _export(context: dg.AssetExecutionContext, storage: Storage, tracking: ExperimentTracking, trained,
+                features: family.features_type, report: dict, **inputs) -> dg.Output[dict]:
         data = family.view(card, features)
         return publish_gated_export(context, storage, card, report,
-                                    lambda staged: family.write_export(staged, card, trained, data, **inputs), gate)
+                                    lambda staged: family.write_export(staged, card, trained, data, **inputs), gate,
+                                    training=Training(tracking, trained.info.get("mlflow_run_id")))
 
     return _export
 
 
-def _unchanged(context, card, current: dict, model_version: str, gate_value) -> dg.Output[dict]:
+@dataclass(frozen=True)
+class Training:
+    """The training an export publishes, as experiment tracking knows it: its MLflow run (None: not tracked)."""
+
+    tracking: ExperimentTracking | None = None
+    mlflow_run_id: str | None = None
+
+    def link(self, context: dg.AssetExecutionContext, version: int, path, upload: bool = True) -> dict[str, str]:
+        """Tag the training's MLflow run with the registry version (and log the SavedModel to it); the
+        metadata entry that names the run."""
+        if self.tracking is None or not self.mlflow_run_id:
+            return {}
+        self.tracking.link_export(context.log, self.mlflow_run_id, version, path, upload=upload)
+        return {"mlflow_run_id": self.mlflow_run_id}
+
+
+def _unchanged(context, card, current: dict, model_version: str, gate_value, training: Training) -> dg.Output[dict]:
     context.log.info(f"{key('exports', card.name).to_user_string()}: unchanged, version {current['version']} was built from this "
                      f"model version ({model_version[:12]}); nothing published")
+    # a retraining of the same model version: its MLflow run is tagged with the version it reproduces
+    linked = training.link(context, current["version"], current["path"], upload=False)
     return dg.Output({"model": card.name, **current}, metadata={
         "version": current["version"], "published": f"unchanged, version {current['version']}",
-        "path": dg.MetadataValue.path(current["path"]), "gate_metric": gate_value or 0.0})
+        "path": dg.MetadataValue.path(current["path"]), **rounded({"gate_metric": gate_value or 0.0}), **linked})
 
 
 def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, card, report: dict,
                          write_and_verify: Callable[[Any], tuple[dict, float, dict]],
-                         gate: Callable[[dict, Any], Any] | None = None) -> dg.Output[dict]:
+                         gate: Callable[[dict, Any], Any] | None = None,
+                         training: Training = Training()) -> dg.Output[dict]:
     """Re-apply the gate (the blocking check stops a run, this also covers a lone export); if the current
     export was built from this very model version, publish nothing and say so; else write the SavedModel into
     a staging folder and verify it there (`write_and_verify(staged)` -> (input signature, max difference vs
@@ -73,7 +94,7 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ca
                                        key("models", card.name)])
     current = registry.current_entry(model_dir)
     if current and upstream[model_key] and current.get("upstream_data_versions", {}).get(model_key) == upstream[model_key]:
-        return _unchanged(context, card, current, upstream[model_key], decision.value)
+        return _unchanged(context, card, current, upstream[model_key], decision.value, training)
     staged = export.staging_dir(model_dir)
     try:
         start = time.perf_counter()
@@ -96,13 +117,16 @@ def publish_gated_export(context: dg.AssetExecutionContext, storage: Storage, ca
         "profile": report["profile"], "run_id": context.run_id, "git_commit": git_commit(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "upstream_data_versions": upstream,
+        # the MLflow run of the training published here (experiment tracking; that run is tagged back)
+        **({"mlflow_run_id": training.mlflow_run_id} if training.mlflow_run_id else {}),
     }
     registry.record(model_dir, version, entry)
+    linked = training.link(context, version, path)
     return dg.Output({"model": card.name, "version": version, **entry}, metadata={
         "version": version, "published": f"new version {version}", "path": dg.MetadataValue.path(str(path)),
-        "max_abs_difference_vs_keras": difference, "export_seconds": round(time.perf_counter() - start, 2),
-        "signature": json.dumps(signature), "gate_metric": decision.value or 0.0,
-        **{k: v for k, v in extra.items() if isinstance(v, str | int | float)}})
+        **rounded({"max_abs_difference_vs_keras": difference, "gate_metric": decision.value or 0.0}),
+        "export_seconds": round(time.perf_counter() - start, 2), "signature": dg.MetadataValue.json(signature),
+        **{k: v for k, v in extra.items() if isinstance(v, str | int | float)}, **linked})
 
 
 def _with_parameters(fn: Callable, names) -> Callable:

@@ -17,14 +17,17 @@ from ztdl_pipeline.assets.base import (
     data_versions,
     explicit_config,
     key,
+    rounded,
     settings_metadata,
     versioned_asset,
 )
 from ztdl_pipeline.assets.config import TrainingConfig, resolve_training, training_config
 from ztdl_pipeline.assets.family import TABULAR, Family, Fit
 from ztdl_pipeline.core import versioning
+from ztdl_pipeline.core.tracking import EpochLog
 from ztdl_pipeline.resources.compute import TensorFlowCompute
 from ztdl_pipeline.resources.storage import Storage
+from ztdl_pipeline.resources.tracking import ExperimentTracking
 
 
 def model_data_version(context: dg.AssetExecutionContext, inputs: list, hyper, device: dict) -> str:
@@ -52,14 +55,9 @@ def resumed_metadata(context: dg.AssetExecutionContext, name: str, trained) -> d
     return {"resumed_from_epoch": max((entry["from_epoch"] for entry in resumed), default=0)}
 
 
-def epoch_logger(context: dg.AssetExecutionContext, epochs: int) -> Callable[[int, dict], None]:
-    """Log the first, every tenth and the last epoch."""
-
-    def log_epoch(epoch: int, logs: dict) -> None:
-        if epoch == 1 or epoch == epochs or epoch % max(1, epochs // 10) == 0:
-            context.log.info(f"epoch {epoch}/{epochs}: " + ", ".join(f"{k}={v:.4f}" for k, v in logs.items()))
-
-    return log_epoch
+def epoch_logger(context: dg.AssetExecutionContext, epochs: int) -> EpochLog:
+    """Progress lines for a training that keeps no TensorBoard log of its own (core/tracking.EpochLog)."""
+    return EpochLog(f"training {context.asset_key.to_user_string()}", epochs, context.log.info)
 
 
 def training_metadata(trained, hyper) -> dict:
@@ -67,12 +65,29 @@ def training_metadata(trained, hyper) -> dict:
     metadata = {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
                 "epochs": hyper.epochs, "profile": hyper.profile, "training_seconds": trained.info["seconds"],
                 "samples_per_second": trained.info["samples_per_second"] or 0.0,
-                "trainable_params": trained.info["trainable_params"],
-                "hyper_parameters": json.dumps(trained.info["hyper"])}
+                "trainable_params": trained.info["trainable_params"]}
     if "cv" in trained.info:
         metadata["cv_mean"] = trained.info["cv"]["mean"]
         metadata["cv_std"] = trained.info["cv"]["std"]
     return metadata
+
+
+def track(context: dg.AssetExecutionContext, tracking: ExperimentTracking, card, trained, hyper,
+          version: str, profile: str) -> dict:
+    """Record the training in MLflow (when on): its settings, every epoch's metrics, which model version and
+    run it was; the run id goes into the model's training info, so its export links back to it."""
+    from ztdl_pipeline.core.experiments import MODEL_VERSION_TAG
+    from ztdl_pipeline.core.provenance import run_tags
+
+    run = tracking.record_training(
+        context.log, card.name, run_name=f"{card.name} {version[:12]}",
+        params=trained.info.get("hyper") or dict(hyper.__dict__), history=trained.history,
+        tags={**run_tags(profile), MODEL_VERSION_TAG: version, "dagster.run_id": context.run_id,
+              "dagster.asset": key("models", card.name).to_user_string()})
+    if run is None:
+        return {}
+    trained.info["mlflow_run_id"] = run
+    return {"mlflow_run_id": run}
 
 
 def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[TrainingConfig] | None = None,
@@ -89,13 +104,15 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
     @versioned_asset(card, config_cls, family.builder_ref(card),
                      key=key("models", card.name), ins={"features": asset_in("features", card.dataset),
                                                         **{name: asset_in(*at) for name, at in extra.items()}},
-                     required_resource_keys={"compute", "storage", *family.model_resources},
+                     required_resource_keys={"compute", "storage", "tracking", *family.model_resources},
                      group_name=group, io_manager_key="keras_io", kinds={"keras", "tensorflow"}, pool="gpu",
                      description=f"{card.title} — {card.source}")
     def _model(context: dg.AssetExecutionContext, config: config_cls,  # type: ignore[valid-type]
                features: family.features_type, **inputs) -> dg.Output:
         compute: TensorFlowCompute = context.resources.compute
         storage: Storage = context.resources.storage
+        tracking: ExperimentTracking = context.resources.tracking
+        tracking.tracking_uri()  # MLflow asked for but not installed fails here, before any training
         device = compute.setup()
         hyper, settings = resolve(config, card, storage.run_profile(), explicit_config(context))
         version = model_data_version(context, [key("features", card.dataset), *(key(*at) for at in extra.values())],
@@ -103,13 +120,22 @@ def model_asset(card, group: str, family: Family = TABULAR, config_cls: type[Tra
         context.log.info(f"training {card.name}: {hyper} on {device}")
         # a killed run of this very model version resumes from its last completed epoch
         backup = resume_folder(context, storage, card.name, version) if family.resumable else None
-        trained, summary = family.fit(card, features, hyper, Fit(
-            compute, device, settings, context.log.info, epoch_logger(context, hyper.epochs), backup, inputs,
-            {name: getattr(context.resources, name) for name in family.model_resources}))
+        # each epoch: a progress line at most every 15 s, and its metrics as TensorBoard scalars
+        curves = tracking.tensorboard_folder(card.name, version, context.run_id)
+        epochs = EpochLog(f"training {card.name}", hyper.epochs, context.log.info, curves)
+        try:
+            trained, summary = family.fit(card, features, hyper, Fit(
+                compute, device, settings, context.log.info, epochs, backup, inputs,
+                {name: getattr(context.resources, name) for name in family.model_resources}))
+        finally:
+            epochs.close()
         trained.info["device"] = device
-        metadata = {**(training_metadata(trained, hyper) if summary is None else summary),
+        metadata = {**rounded(training_metadata(trained, hyper) if summary is None else summary),
+                    "hyper_parameters": dg.MetadataValue.json(trained.info.get("hyper") or dict(hyper.__dict__)),
                     **(settings_metadata(context, settings) if settings is not None else {}),
-                    **resumed_metadata(context, card.name, trained)}
+                    **resumed_metadata(context, card.name, trained),
+                    "tensorboard": dg.MetadataValue.path(str(curves)),
+                    **track(context, tracking, card, trained, hyper, version, storage.run_profile())}
         return dg.Output(trained, data_version=dg.DataVersion(version), metadata=metadata)
 
     return _model

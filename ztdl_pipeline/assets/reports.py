@@ -10,22 +10,29 @@ from typing import Any
 
 import dagster as dg
 
-from ztdl_pipeline.assets.base import asset_in, data_versions, key, versioned_asset
+from ztdl_pipeline.assets.base import asset_in, data_versions, key, rounded, versioned_asset
 from ztdl_pipeline.assets.family import TABULAR, Family
 from ztdl_pipeline.resources.storage import Storage
 
 FAMILIES: dict[str, tuple[Any, Family]] = {}  # card name -> (card, family), for tools and tests
 
 
-def write_report(storage: Storage, name: str, markdown: Callable[[bool], str], images: dict[str, bytes]
-                 ) -> dict[str, Any]:
+def write_report(storage: Storage, name: str, markdown: Callable[[bool], str], images: dict[str, bytes],
+                 summary: str, label: str = "ours_vs_book") -> dict[str, Any]:
     """Write reports/<name>/report.md and its PNGs (atomically) under the run profile's root; return the
-    metadata that shows the report in the UI (`markdown(embed)`: images inline for the UI, as files on disk)."""
+    metadata that shows the report in the UI: `summary` (entry `label`), a few lines the UI shows inline (under
+    its Markdown limit, core/results.INLINE_MARKDOWN_LIMIT), first, then the full report (`markdown(embed)`:
+    images inline for the UI, as files on disk) behind its link."""
     from ztdl_pipeline.core.report import write_report_folder
+    from ztdl_pipeline.core.results import INLINE_MARKDOWN_LIMIT
 
+    if len(summary) >= INLINE_MARKDOWN_LIMIT:
+        raise ValueError(f"reports/{name}: the inline summary has {len(summary)} characters; the UI shows "
+                         f"fewer than {INLINE_MARKDOWN_LIMIT} inline")
     folder = storage.folder("reports", name)
     write_report_folder(folder, markdown(False), images)
-    return {"report": dg.MetadataValue.md(markdown(True)), "report_folder": dg.MetadataValue.path(str(folder))}
+    return {label: dg.MetadataValue.md(summary), "report": dg.MetadataValue.md(markdown(True)),
+            "report_folder": dg.MetadataValue.path(str(folder))}
 
 
 def gate_summary(card, metrics: dict) -> dict:
@@ -48,11 +55,32 @@ def report_provenance(context: dg.AssetExecutionContext, card, profile: str) -> 
 
 
 def report_numbers(metrics: dict, splits: tuple[str, ...]) -> dict[str, float]:
-    """Our float metrics per split and the book's numbers, as flat metadata entries."""
+    """Our float metrics per split and the book's numbers, as flat metadata entries (plotted over time by the
+    UI), rounded to what they say (assets/base.rounded)."""
     numbers = {f"{split}_{name}": value for split in splits for name, value in metrics.get(split, {}).items()
                if isinstance(value, float)}
     numbers.update({f"book_{row['split']}_{row['metric']}": row["book"] for row in metrics["book"]})
-    return numbers
+    return rounded(numbers)
+
+
+METRICS_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("split", "string"), dg.TableColumn("metric", "string"),
+    dg.TableColumn("ours", "float", description="rounded to 4 significant digits; metrics.json has them all"),
+    dg.TableColumn("book", "float", description="the number the book prints, where it prints one")])
+
+
+def metrics_table(metrics: dict, splits: tuple[str, ...]) -> dg.MetadataValue:
+    """Every metric of the report's splits as one table, the book's number beside ours where it prints one
+    (and the book's numbers for sections ours lacks, e.g. cv)."""
+    from ztdl_pipeline.core.report import significant
+
+    book = {(row["split"], row["metric"]): row["book"] for row in metrics["book"]}
+    rows = [(split, name, value) for split in splits for name, value in metrics.get(split, {}).items()
+            if isinstance(value, float)]
+    rows += [(row["split"], row["metric"], row["ours"]) for row in metrics["book"] if row["split"] not in splits]
+    return dg.MetadataValue.table(schema=METRICS_SCHEMA, records=[
+        dg.TableRecord({"split": split, "metric": name, "ours": significant(value) if value is not None else None,
+                        "book": book.get((split, name))}) for split, name, value in rows])
 
 
 def report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
@@ -65,6 +93,7 @@ def report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
     def _report(context: dg.AssetExecutionContext, storage: Storage, trained,
                 features: family.features_type) -> dg.Output[dict]:
         from ztdl_pipeline.core.report import comparison_rows, resumed_section
+        from ztdl_pipeline.core.results import ours_vs_book
 
         metrics = family.evaluate(card, trained, features)
         images = family.report_images(card, trained, features, metrics)
@@ -74,11 +103,13 @@ def report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
         metrics["book"] = comparison_rows(metrics, card.book)
         metrics["provenance"] = report_provenance(context, card, profile)
         shown = write_report(storage, card.name, lambda embed: family.report_markdown(
-            card, trained, metrics, images, threshold, embed=embed) + resumed_section(trained.info), images)
+            card, trained, metrics, images, threshold, embed=embed) + resumed_section(trained.info), images,
+            ours_vs_book(card, metrics))
         baseline = metrics["gate"]["baseline"]
         return dg.Output(metrics, metadata={
-            **report_numbers(metrics, family.metadata_splits), **shown, "gate_threshold": threshold,
-            "gate_baseline": baseline if baseline is not None else float("nan"), "profile": profile})
+            **shown, "metrics": metrics_table(metrics, family.metadata_splits),
+            **report_numbers(metrics, family.metadata_splits), "profile": profile,
+            **rounded({"gate_threshold": threshold, "gate_baseline": _nan_if_none(baseline)})})
 
     return _report
 
@@ -106,9 +137,9 @@ def export_gate_check(card) -> dg.AssetChecksDefinition:
                                 "tolerance) and is no worse than the current export; a failure blocks the export")
     def _gate(storage: Storage, report: dict) -> dg.AssetCheckResult:
         decision = gate_decision(card, report, storage.folder("exports", card.name))
-        return dg.AssetCheckResult(passed=decision.passed, metadata={
+        return dg.AssetCheckResult(passed=decision.passed, metadata=rounded({
             "metric": decision.metric, "value": _nan_if_none(decision.value), "threshold": decision.threshold,
             "rule": decision.bar, "baseline": _nan_if_none(decision.baseline),
-            "previous_export": _nan_if_none(decision.previous), "reasons": json.dumps(decision.reasons)})
+            "previous_export": _nan_if_none(decision.previous), "reasons": json.dumps(decision.reasons)}))
 
     return _gate

@@ -40,13 +40,17 @@ def source_names(assets: Iterable) -> dict[str, str]:
     return found
 
 
-def source_asset(dataset: str, group: str) -> dg.SourceAsset:
+def source_asset(dataset: str, group: str) -> dg.AssetsDefinition:
+    """An observable source asset built from an AssetSpec (not a SourceAsset), so that it carries an owner and
+    code references like every other asset (ztdl_pipeline/ui.py)."""
     entry = datasets.get(dataset)
+    spec = dg.AssetSpec(source_key(dataset), group_name=group,
+                        description=f"Where raw/{dataset}'s bytes come from: "
+                                    f"${DatasetSource.source_variable(dataset)} if set, else the data "
+                                    f"mirror, else {entry.url or 'nowhere (no canonical URL)'}")
 
-    @dg.observable_source_asset(key=source_key(dataset), group_name=group, required_resource_keys={"data_source"},
-                                description=f"Where raw/{dataset}'s bytes come from: "
-                                            f"${DatasetSource.source_variable(dataset)} if set, else the data "
-                                            f"mirror, else {entry.url or 'nowhere (no canonical URL)'}")
+    @dg.multi_observable_source_asset(specs=[spec], name=names.op_name("sources", dataset),
+                                      required_resource_keys={"data_source"})
     def _source(context) -> dg.ObserveResult:
         seen = context.resources.data_source.observe(entry)
         if not seen.available:

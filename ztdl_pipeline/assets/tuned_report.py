@@ -69,7 +69,8 @@ def tuned_report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsD
         from ztdl_pipeline.core.plots import learning_curves
 
         images["learning_curves"] = learning_curves(trained.history, f"{tuned.title}: final training")
-        shown = write_report(storage, tuned.name, lambda embed: R.markdown(card, metrics, images, embed), images)
+        shown = write_report(storage, tuned.name, lambda embed: R.markdown(card, metrics, images, embed), images,
+                             R.story(metrics), "tuned_vs_book")
         s = info["search"]
         return dg.Output(metrics, metadata={
             **shown, f"test_{metric}": comparison.tuned, f"book_settings_test_{metric}": comparison.book_settings,

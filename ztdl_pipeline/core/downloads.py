@@ -148,7 +148,7 @@ def download_images(jobs: Sequence[ImageJob], *, workers: int = 16, timeout: flo
                 state["in_flight"] -= 1
                 state["done"] += 1
                 done = state["done"]
-            if progress and (done % 100 == 0 or done == len(jobs)):
+            if progress:  # every completion; core/progress.Progress decides when a line is due
                 progress(done, len(jobs))
 
     start = time.perf_counter()
@@ -175,13 +175,14 @@ class DownloadsFailed(Exception):
 def sports_images(read: Callable[[str], tuple[pd.DataFrame, str]], root: Path, *, split: str, test_size: float,
                   random_state: int, per_class: int, url_prefix: str | None, workers: int, timeout_seconds: float,
                   retries: int, backoff_seconds: float, max_failed_share: float,
-                  progress: Callable[[int, int], None] | None = None,
                   log: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, str, dict[str, Any]]:
     """Download the pictures the URL lists name into root/<split>/<class>/ (`read(name)` gives a list, e.g.
     "sports", as a frame with its sha256). Returns the index of the pictures kept (file, relative, sha256,
     bytes, split, class_name, url), its data version (the pictures' and lists' hashes) and a summary; raises
-    DownloadsFailed when more than `max_failed_share` of them failed."""
+    DownloadsFailed when more than `max_failed_share` of them failed. `log` gets a progress line at most every
+    15 s (core/progress) with the time left."""
     from ztdl_pipeline.core.images import stratified_split
+    from ztdl_pipeline.core.progress import Progress
 
     if split not in SPORTS_LISTS:
         raise ValueError(f"{user_key('raw', 'sports_images')}: split must be 'stratified' or 'csv', not {split!r}")
@@ -200,10 +201,12 @@ def sports_images(read: Callable[[str], tuple[pd.DataFrame, str]], root: Path, *
     frame["relative"] = [f"{s}/{c.replace(' ', '_')}/{Path(u).name}"
                          for s, c, u in zip(frame.split, frame["class"], frame.image_url)]
     jobs = [ImageJob(u, root / r) for u, r in zip(frame.url, frame.relative)]
+    progress = None
     if log:
         log(f"downloading {len(jobs)} pictures with {workers} workers into {root}")
+        progress = Progress("downloading pictures", len(jobs), log, unit="pictures")
     summary = download_images(jobs, workers=workers, timeout=timeout_seconds, retries=retries,
-                              backoff=backoff_seconds, progress=progress)
+                              backoff=backoff_seconds, progress=progress and (lambda done, _: progress.update(done)))
     counts = summary.counts
     if not jobs or summary.failed_share > max_failed_share:
         examples = "; ".join(f"{f['url']}: {f['error']}" for f in summary.failures(3))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,29 @@ def comparison_rows(metrics: Mapping[str, Any], book: Sequence[BookNumber]) -> l
             "difference": None if ours is None else ours - number.value, "book_ref": number.where,
         })
     return rows
+
+
+def significant(value: float, digits: int = 4) -> float:
+    """`value` rounded to `digits` significant digits, still a float (nan and inf as they are): what the UI
+    shows and plots, where 0.9208333333333333 says no more than 0.9208."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def headline(title: str, numbers: Mapping[str, Any], sections: Sequence[str], limit: int = 1000) -> str:
+    """A short Markdown summary of a report for the UI (under `limit` characters): its title, its headline
+    numbers and what its full report holds."""
+    lines = [f"**{title}**", "", "| number | value |", "|---|---:|"] if numbers else [f"**{title}**"]
+    for name, value in numbers.items():
+        line = f"| {name} | {format(value, '.6g') if isinstance(value, float) else value} |"
+        if len("\n".join([*lines, line])) > limit - 200:
+            lines.append("| … | more in the full report |")
+            break
+        lines.append(line)
+    holds = "; ".join(sections)
+    tail = f"\n\nThe full report (the `report` entry) holds: {holds}."
+    return "\n".join(lines) + (tail if len(tail) < 180 else "\n\nThe full report is the `report` entry.")
 
 
 def _fmt(value: Any) -> str:

@@ -52,6 +52,8 @@ def verdict(ours: float | None, book: float | None, tolerance: float | None, thr
         return "clears its gate (the book prints no number)"
     if tolerance is not None and ours >= book + tolerance:
         return "better than the book"
+    if tolerance is not None and ours < book - tolerance - 1e-12:  # only where the gate is not the book's (fast)
+        return "clears its gate, more than the tolerance below the book"
     return "within tolerance"
 
 
@@ -84,6 +86,38 @@ def other_numbers(example: Any, metrics: Mapping[str, Any] | None) -> list[list[
         ours = lookup_metric(metrics, number.split, number.metric) if metrics else None
         rows.append([example.name, f"{number.split}/{number.metric}", number.value, ours, number.where])
     return rows
+
+
+# the Dagster UI shows a Markdown metadata entry inline only when it is shorter than this (ui-core's
+# MetadataEntry.tsx: `mdStr.length < 1000`); a longer one hides behind a "[Show Markdown]" link
+INLINE_MARKDOWN_LIMIT = 1000
+
+
+def ours_vs_book(example: Any, metrics: Mapping[str, Any], limit: int = INLINE_MARKDOWN_LIMIT) -> str:
+    """A report's story in a few lines, short enough to show inline in the UI: the gate metric (ours, the
+    book's, the tolerance, the verdict), then the book's other numbers beside ours while they fit."""
+    row = headline_row(example, "", metrics)
+    gate = metrics.get("gate") or {}
+    lines = ["| metric | ours | book | tolerance | verdict |", "|---|---:|---:|---:|---|",
+             f"| **{row.metric}** (gate) | {_fmt(row.ours)} | {_fmt(row.book)} | "
+             f"{format(row.tolerance, 'g') if row.tolerance is not None else '—'} | {row.verdict} |"]
+    basis = example.gate_basis(str(metrics.get("profile", "")))
+    footer = (f"\n\nGate: {row.metric} ≥ {_fmt(row.threshold)} ({basis}), baseline {_fmt(gate.get('baseline'))}; "
+              f"profile {metrics.get('profile', '?')}. The full report with plots is the `report` entry.")
+    others = other_numbers(example, metrics)
+    for shown, (_, metric, book, ours, _) in enumerate(others):
+        verdict = "not measured" if ours is None else f"{ours - book:+.4g} vs the book"
+        line = f"| {metric} | {_fmt(ours)} | {_fmt(book)} | — | {verdict} |"
+        rest = len(others) - shown - 1  # the rows after this one, announced in one line when they must go
+        if len("\n".join([*lines, line, _more(rest)]) + footer) >= limit:
+            lines.append(_more(rest + 1))
+            break
+        lines.append(line)
+    return "\n".join(line for line in lines if line) + footer
+
+
+def _more(rows: int) -> str:
+    return f"| … | {rows} more in the full report | | | |" if rows else ""
 
 
 def number_verdict(ours: float | None, number: Any) -> str:

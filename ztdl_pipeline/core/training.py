@@ -39,6 +39,20 @@ class _EpochCallback(keras.callbacks.Callback):
         self._hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
 
 
+class PredictProgress(keras.callbacks.Callback):
+    """A long model.predict's progress in items (pictures, rows) through core/progress.Progress: a line at most
+    every 15 s with the time left, and the last one once earlier lines were logged."""
+
+    def __init__(self, what: str, items: int, batch_size: int, log: Callable[[str], None]):
+        from ztdl_pipeline.core.progress import Progress
+
+        super().__init__()
+        self.progress, self.batch_size = Progress(what, items, log, unit="items", final=None), batch_size
+
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.progress.update(min((batch + 1) * self.batch_size, self.progress.total))
+
+
 class _HistoryBackup(keras.callbacks.Callback):
     """Writes the metrics of every completed epoch beside BackupAndRestore's checkpoint (atomically)."""
 

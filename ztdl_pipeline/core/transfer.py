@@ -26,11 +26,10 @@ from ztdl_pipeline.core.export import agreement
 from ztdl_pipeline.core.imagenet import weights_banner
 from ztdl_pipeline.core.models import make_optimizer, trainable_params
 from ztdl_pipeline.core.tables import ATTRS_KEY, table_attrs
-from ztdl_pipeline.core.training import Resume, TrainedModel, _EpochCallback
+from ztdl_pipeline.core.training import PredictProgress, Resume, TrainedModel, _EpochCallback
 
 VECTOR = "bottleneck"
-# ch11's ImageDataGenerator: rotation 15°, shifts 0.2, zoom 0.2, horizontal flip, fill 'nearest'. Its
-# shear_range=5 (degrees) has no Keras preprocessing layer and is left out.
+# ch11's ImageDataGenerator (rotation 15°, shifts 0.2, zoom 0.2, flip, fill 'nearest'); its shear_range=5 has no layer
 BOOK_AUGMENTATION = {"shift": 0.2, "rotation_degrees": 15, "zoom": 0.2, "horizontal_flip": True,
                      "fill_mode": "nearest"}
 FINE_TUNE_SPLIT_LAYER = 126  # sol.ch11.ex3: model.layers[:126] stay frozen
@@ -140,11 +139,12 @@ def unfreeze_top(model: keras.Model, split_layer: int = FINE_TUNE_SPLIT_LAYER) -
 
 
 def extract(features: keras.Model, files: Sequence[str], size: int, *, batch_size: int = 32,
-            method: str = "bilinear") -> tuple[np.ndarray, dict[str, float]]:
-    """Bottleneck vectors of the files in order, computed in batches through tf.data; (vectors, timing)."""
-    data = image_dataset(files, size, batch_size=batch_size, method=method)
-    start = time.perf_counter()
-    vectors = features.predict(data, verbose=0) if len(files) else np.zeros((0, features.output_shape[-1]))
+            method: str = "bilinear", log: Callable[[str], None] | None = None) -> tuple[np.ndarray, dict[str, float]]:
+    """Bottleneck vectors of the files in order, computed in batches through tf.data; (vectors, timing). `log`
+    gets a progress line at most every 15 s with the time left (core/training.PredictProgress)."""
+    data, start = image_dataset(files, size, batch_size=batch_size, method=method), time.perf_counter()
+    shown = [PredictProgress("bottlenecks", len(files), batch_size, log)] if log else []
+    vectors = features.predict(data, verbose=0, callbacks=shown) if len(files) else np.zeros((0, features.output_shape[-1]))
     seconds = time.perf_counter() - start
     return np.asarray(vectors, dtype=np.float32), {
         "seconds": round(seconds, 3), "images_per_second": round(len(files) / seconds, 2) if seconds else 0.0}

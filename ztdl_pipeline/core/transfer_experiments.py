@@ -49,7 +49,7 @@ def bottlenecks(raw: pd.DataFrame, name: str, raw_name: str, xception: Xception,
     if weights["weights"] == "random":
         run.log(f"{user_key('features', name + '_bottlenecks')}: RANDOM Xception weights ({weights['origin']})")
     vectors, timing = T.extract(T.pixel_features(base, image_size), index.file.tolist(), image_size,
-                                batch_size=batch_size, method=resize)
+                                batch_size=batch_size, method=resize, log=run.log)
     table = T.bottleneck_table(vectors, index, classes, {
         "dataset": name, "source": f"raw/{raw_name}", "profile": run.profile, "image_size": image_size,
         "resize": resize, "weights": weights, "timing": timing, "device": run.device})

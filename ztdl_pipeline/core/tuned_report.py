@@ -137,3 +137,18 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
         sections.append(("Notes on the book example", card.notes))
     sections.append(("Source", card.source))
     return render(f"{card.title}: tuned", sections, images, embed)
+
+
+def story(metrics: Mapping[str, Any], limit: int = 1000) -> str:
+    """The report's few lines the UI shows inline (under `limit` characters): tuned vs the book's settings on the
+    test split, with the noise, against the book's printed number, and the gate."""
+    c, m, gate = metrics["comparison"], metrics["tuning"]["metric"], metrics["gate"]
+    verdict, why = metrics["against_book"]
+    printed = metrics["book_printed"]
+    book = f"the book's {printed:.4f}: {verdict}" if printed is not None else verdict
+    head = (f"**test/{m}**: tuned **{c['tuned']:.4f}**, book settings {c['book_settings']:.4f} (tuned − book settings "
+            f"{c['difference']:+.4f}, noise {c['noise']:.4f}); {book}.")
+    tail = (f"\n\nGate `{gate['rule']}`: {'passed' if gate['passed'] else 'refused'}; {metrics['search']['finished']} "
+            "trials. The full report with plots is the `report` entry.")
+    reason = f" {why[0].upper()}{why[1:]}." if why else ""
+    return head + (reason if len(head + reason + tail) < limit else "") + tail

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +26,7 @@ from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.profile import resolve
+from ztdl_pipeline.core.progress import copy_stream
 
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
 WEIGHT_FILES = {  # include_top -> (file name, md5 Keras pins in keras/src/applications/xception.py)
@@ -97,7 +97,8 @@ class PretrainedModels(dg.ConfigurableResource):
             with atomic.atomic_path(target) as tmp:
                 with urllib.request.urlopen(_BASE + name, timeout=self.timeout_seconds) as response, \
                         open(tmp, "wb") as handle:
-                    shutil.copyfileobj(response, handle)
+                    copy_stream(response, handle, f"downloading {name}", dg.get_dagster_logger().info,
+                                response.length)
                 self._check(tmp, include_top)
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             raise self._missing(include_top, f"download from {_BASE}{name} failed ({exc})") from None

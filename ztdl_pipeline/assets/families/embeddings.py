@@ -4,8 +4,6 @@ are core/reuters.py's; the export takes the id sequences. A frozen card (catalog
 more input, its pretrained matrix features/reuters_<embedding>, frozen in its Embedding by
 core/reuters_steps.train_frozen."""
 
-import json
-
 from ztdl_pipeline.assets.family import CoreFamily, Fit
 from ztdl_pipeline.catalog import embeddings as catalog
 from ztdl_pipeline.core.reuters import ReutersHyper
@@ -36,12 +34,10 @@ class ReutersFamily(CoreFamily):
         trained = train_frozen(card, features, fit.inputs["matrix"], hyper, short, strategy=fit.compute.strategy(),
                                jit_compile=fit.compute.jit_compile, seed_fn=fit.compute.seed_everything,
                                on_epoch_end=fit.on_epoch_end, backup_dir=fit.backup_dir)
-        return trained, {**{f"final_{k}": float(v[-1]) for k, v in trained.history.items()},
-                         "epochs": hyper.epochs, "profile": hyper.profile,
-                         "training_seconds": trained.info["seconds"],
-                         "trainable_params": trained.info["trainable_params"], "embedding": short,
-                         "embedding rows found": float(trained.info["rows_found"]),
-                         "hyper_parameters": json.dumps(trained.info["hyper"])}
+        from ztdl_pipeline.assets.models import training_metadata
+
+        return trained, {**training_metadata(trained, hyper), "embedding": short,
+                         "embedding rows found": float(trained.info["rows_found"])}
 
     def train(self, card, features, hyper, **kwargs):
         """The trainable random Embedding."""

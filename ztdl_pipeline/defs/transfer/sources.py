@@ -53,8 +53,7 @@ def sports_images(context: dg.AssetExecutionContext, config: SportsImagesConfig,
     root = data_source.cache_folder("sports_images")
     try:
         index, version, summary = downloads.sports_images(
-            read, root, **settings.values, progress=lambda done, n: context.log.info(f"{done}/{n} pictures"),
-            log=context.log.info)
+            read, root, **settings.values, log=context.log.info)
     except downloads.DownloadsFailed as failed:
         raise dg.Failure(str(failed), metadata=failed.metadata) from None
     return dg.Output(index, data_version=dg.DataVersion(version), metadata={
