@@ -14,9 +14,6 @@ from ztdl_pipeline.core.names import split_key, user_key
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# MLflow records every training when installed (dev installs it); the suite leaves it off except where a test
-# turns it on (tests/assets/test_tracking.py), so no other test pays for a tracking store
-os.environ.setdefault("ZTDL_MLFLOW_URI", "off")
 
 
 def _mirror() -> Path:

@@ -82,10 +82,6 @@ def _reference(path: str | None, line: int | None, label: str) -> dg.LocalFileCo
     return dg.LocalFileCodeReference(file_path=path, line_number=line, label=label) if path and line else None
 
 
-def _relative(path: str) -> str:
-    return os.path.relpath(path, REPO)
-
-
 @functools.cache
 def _catalogue() -> dict[tuple[str, str], tuple[str, Any, str]]:
     """(kind, name) -> (module file, entry, collection) for cards, recipes, generated data, scorings, raw files."""
@@ -108,8 +104,7 @@ def _catalogue_reference(kind: str, name: str, label: str) -> dg.LocalFileCodeRe
     if where is None:
         return None
     path, entry, collection = where
-    return _reference(path, entry_line(path, name, type(entry).__name__, collection),
-                      f"{label} ({_relative(path)})")
+    return _reference(path, entry_line(path, name, type(entry).__name__, collection), label)
 
 
 def _card_references(name: str) -> Iterator[dg.LocalFileCodeReference | None]:
@@ -123,13 +118,11 @@ def _card_references(name: str) -> Iterator[dg.LocalFileCodeReference | None]:
     card = where[1]
     module, _, function = card.builder.partition(":")
     path = _module_file(module)
-    yield _reference(path, definition_line(path, function) if path else None,
-                     f"builder {function} ({_relative(path) if path else module})")
+    yield _reference(path, definition_line(path, function) if path else None, f"builder {function}")
     if name in FAMILIES:
         family = type(FAMILIES[name][1])
         path = _module_file(family.__module__)
-        yield _reference(path, definition_line(path, family.__name__) if path else None,
-                         f"family {family.__name__} ({_relative(path) if path else family.__module__})")
+        yield _reference(path, definition_line(path, family.__name__) if path else None, f"family {family.__name__}")
 
 
 def _definition(assets_def: dg.AssetsDefinition | None) -> dg.LocalFileCodeReference | None:
@@ -139,7 +132,7 @@ def _definition(assets_def: dg.AssetsDefinition | None) -> dg.LocalFileCodeRefer
     code = getattr(fn, "__code__", None)
     if code is None:
         return None
-    return _reference(code.co_filename, code.co_firstlineno, f"asset definition ({_relative(code.co_filename)})")
+    return _reference(code.co_filename, code.co_firstlineno, "asset definition")
 
 
 def code_references(key: dg.AssetKey, assets_def: dg.AssetsDefinition | None) -> list[dg.LocalFileCodeReference]:
@@ -160,8 +153,8 @@ def code_references(key: dg.AssetKey, assets_def: dg.AssetsDefinition | None) ->
 
 def _present(spec: dg.AssetSpec, assets_def: dg.AssetsDefinition | None) -> dg.AssetSpec:
     existing = spec.metadata.get("dagster/code_references")  # a component's: the defs.yaml that made it
-    earlier = [r.model_copy(update={"label": f"component ({_relative(r.file_path)})"})
-               if isinstance(r, dg.LocalFileCodeReference) and r.label is None else r
+    earlier = [r.model_copy(update={"label": "component"}) if isinstance(r, dg.LocalFileCodeReference)
+               and r.label is None else r
                for r in (existing.code_references if isinstance(existing, dg.CodeReferencesMetadataValue) else [])]
     references = dg.CodeReferencesMetadataValue(code_references=[*code_references(spec.key, assets_def), *earlier])
     return spec.replace_attributes(owners=[*OWNERS, *(o for o in spec.owners if o not in OWNERS)],

@@ -44,6 +44,8 @@ def test_the_report_records_every_printed_number(fundamentals_run):
     for name, book in ISSUE_NUMBERS.items():
         assert metadata[name] == pytest.approx(book, abs=1e-9), name
     assert metadata["max_abs_difference"] < 1e-9
+    # a chapter report leads with a summary short enough for the UI to show inline (under 1000 characters)
+    assert len(metadata["summary"]) < 1000 and f"| numbers_matching | {len(printed)} |" in metadata["summary"]
     report = (root / "reports" / catalog.REPORT / "report.md").read_text()
     assert f"{len(printed)} of {len(printed)} printed numbers match" in report and "| NO |" not in report
     metrics = json.loads((root / "reports" / catalog.REPORT / "metrics.json").read_text())

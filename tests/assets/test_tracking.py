@@ -1,6 +1,7 @@
 """Experiment tracking and what the UI shows, on banknotes_logreg (it trains in seconds): its chain materialized
-twice in-process on a persistent instance with a real local MLflow store (the default one, under the profile's
-root), the second time with another learning rate so that a second model version is trained and exported.
+twice in-process on a persistent instance with a real MLflow store (ZTDL_MLFLOW_URI=local: the local store under
+the profile's root), the second time with another learning rate, so that a second model version is trained and
+exported.
 
 - MLflow holds two runs with the hyper-parameters and every epoch's metrics, each linked both ways with its
   export registry version (registry.json records the run id; the run is tagged with the version and path and
@@ -40,7 +41,7 @@ def two_trainings(tmp_path_factory, mirror):
         patch.setenv("ZTDL_DATA_DIR", str(root / "data"))
         patch.setenv("ZTDL_DATA_MIRROR", str(mirror))
         patch.setenv("ZTDL_PROFILE", "fast")
-        patch.delenv("ZTDL_MLFLOW_URI", raising=False)  # the default: a local store under the profile's root
+        patch.setenv("ZTDL_MLFLOW_URI", "local")  # the local store under the profile's root
         (root / "home").mkdir()
         with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
             runs = []
@@ -134,7 +135,7 @@ def test_the_report_tells_its_story_inline_with_a_metrics_table_and_rounded_numb
     report = _materializations(instance, REPORT)[-1].metadata
     story = report["ours_vs_book"].value
     assert len(story) < INLINE_MARKDOWN_LIMIT  # shown inline, not behind "[Show Markdown]"
-    assert "| **test/accuracy** (gate) |" in story and "0.9782" in story and "0.03" in story
+    assert story.startswith("**test/accuracy** (the gate): ours **") and "the book's 0.9782, tolerance 0.03" in story
     assert "data:image/png" in report["report"].value  # the full report, plots included, stays beside it
     table = report["metrics"].value
     assert [c.name for c in table.schema.columns] == ["split", "metric", "ours", "book"]

@@ -103,6 +103,9 @@ def page(ui):
         try:
             tab = browser.new_page(viewport={"width": 1400, "height": 900})
             tab.set_default_timeout(60_000)
+            # the UI's first-visit community dialog may open late on a busy machine: dismiss it whenever it shows
+            skip = tab.get_by_role("button", name="Skip")
+            tab.add_locator_handler(skip, lambda *_: skip.click())
             yield tab
         finally:
             browser.close()
@@ -156,12 +159,17 @@ def test_a_newcomer_materializes_from_the_ui_and_reads_the_report_with_its_plots
         time.sleep(2)
         status = _run_status(ui["port"], run_id)
     assert status == "SUCCESS", (status, ui["log"].read_text()[-5000:])
+    # a run launched from the UI carries the profile and commit tags (Storage tags every run it serves)
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }"
+    tags = {t["key"]: t["value"] for t in _graphql(ui["port"], query, {"id": run_id})["runOrError"]["tags"]}
+    assert tags.get("ztdl/profile") == "fast" and tags.get("ztdl/git_commit"), tags
     _open(page, ui, f"/runs/{run_id}")
     page.get_by_text("Success").first.wait_for()
     page.screenshot(path=str(screenshots / "run.png"))
 
     _open(page, ui, "/assets/reports/iris_softmax_report")
     page.get_by_text("test_accuracy").first.wait_for()  # the report's metrics are metadata of the materialization
+    page.get_by_text("The full report with plots is the").first.wait_for()  # "ours vs the book", shown inline
     page.screenshot(path=str(screenshots / "report.png"))
     page.get_by_text("Show Markdown").first.click()
     dialog = page.get_by_role("dialog")

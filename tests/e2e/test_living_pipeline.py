@@ -119,8 +119,11 @@ def test_appending_rows_to_a_source_retrains_gates_exports_and_serves_that_examp
         assert answer.status == 200 and len(answer.json["predictions"][0]) == 3
 
         runs = _graphql(port, '{ runsOrError(filter: {tags: [{key: "ztdl/launched_by", value: "automation"}]}) '
-                              '{ ... on Runs { results { status } } } }')["runsOrError"]["results"]
+                              '{ ... on Runs { results { status tags { key value } } } } }')["runsOrError"]["results"]
         assert runs and all(r["status"] in ("SUCCESS", "STARTED", "STARTING") for r in runs), runs
+        # the daemon's runs carry the profile and commit tags too (Storage tags every run it serves)
+        done = [{t["key"]: t["value"] for t in r["tags"]} for r in runs if r["status"] == "SUCCESS"]
+        assert done and all(t.get("ztdl/profile") == "fast" and t.get("ztdl/git_commit") for t in done), done
     finally:
         if server is not None:
             stop_server(server)

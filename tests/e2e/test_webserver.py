@@ -246,3 +246,27 @@ def test_a_retrain_with_other_settings_shows_the_report_unsynced_in_the_ui(serve
     assert report["staleStatus"] == "STALE"
     assert {split_key(c["key"]["path"]) for c in report["staleCauses"]} == {("models", "iris_softmax")}
     assert {c["category"] for c in report["staleCauses"]} == {"DATA"}
+
+
+def test_the_ui_shows_owners_code_links_the_inline_story_and_a_metrics_table(server, report_run):
+    """What the asset pages draw from: the owner, the code references (card first), and on the report's latest
+    materialization the short "ours vs the book" (short enough to be shown inline) beside the metrics table."""
+    query = """{ assetNodes(assetKeys: [{path: ["models", "iris_softmax_model"]}, {path: ["sources", "iris_source"]}]) {
+        assetKey { path } owners { ... on TeamAssetOwner { team } }
+        metadataEntries { label ... on CodeReferencesMetadataEntry { codeReferences {
+            ... on LocalFileCodeReference { filePath lineNumber label } } } } } }"""
+    nodes = {split_key(n["assetKey"]["path"]): n for n in _graphql(server["port"], query)["assetNodes"]}
+    assert {n["owners"][0]["team"] for n in nodes.values()} == {"ztdl"}
+    references = {e["label"]: e for e in nodes[("models", "iris_softmax")]["metadataEntries"]}
+    card = references["dagster/code_references"]["codeReferences"][0]
+    assert card["label"].startswith("card iris_softmax") and card["filePath"].endswith("catalog/tabular.py")
+
+    query = """{ assetOrError(assetKey: {path: ["reports", "iris_softmax_report"]}) { ... on Asset {
+        assetMaterializations(limit: 1) { runId metadataEntries { __typename label
+            ... on MarkdownMetadataEntry { mdStr } ... on TableMetadataEntry { table { records } } } } } } }"""
+    (materialization,) = _graphql(server["port"], query)["assetOrError"]["assetMaterializations"]
+    entries = {e["label"]: e for e in materialization["metadataEntries"]}
+    assert len(entries["ours_vs_book"]["mdStr"]) < 1000 and "(the gate)" in entries["ours_vs_book"]["mdStr"]
+    records = [json.loads(r) for r in entries["metrics"]["table"]["records"]]
+    assert {"split": "test", "metric": "accuracy"}.items() <= next(r for r in records if r["split"] == "test"
+                                                                    and r["metric"] == "accuracy").items()

@@ -12,6 +12,7 @@ never requested and nothing fails on every tick; the sensor's skip message names
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Mapping
 
 import dagster as dg
@@ -49,8 +50,6 @@ def source_asset(dataset: str, group: str) -> dg.AssetsDefinition:
                                     f"${DatasetSource.source_variable(dataset)} if set, else the data "
                                     f"mirror, else {entry.url or 'nowhere (no canonical URL)'}")
 
-    @dg.multi_observable_source_asset(specs=[spec], name=names.op_name("sources", dataset),
-                                      required_resource_keys={"data_source"})
     def _source(context) -> dg.ObserveResult:
         seen = context.resources.data_source.observe(entry)
         if not seen.available:
@@ -58,7 +57,10 @@ def source_asset(dataset: str, group: str) -> dg.AssetsDefinition:
         return dg.ObserveResult(data_version=dg.DataVersion(seen.data_version),
                                 metadata={"origin": seen.origin, "observed": seen.detail})
 
-    return _source
+    with warnings.catch_warnings():  # marked beta in Dagster 1.13, as observable_source_asset was
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.multi_observable_source_asset(specs=[spec], name=names.op_name("sources", dataset),
+                                                required_resource_keys={"data_source"})(_source)
 
 
 def latest_version(instance: dg.DagsterInstance, asset_key: dg.AssetKey) -> str | None:

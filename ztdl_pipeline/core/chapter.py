@@ -44,3 +44,4 @@ class Run:
     seed_fn: Callable[[int], None] | None = None
     log: Callable[[str], None] = _quiet
     backup_dir: str | None = None  # where a training keeps what it needs to resume after a kill
+    on_epoch_end: Callable[[int, dict], None] | None = None  # a model asset's per-epoch hook (core/tracking.EpochLog)

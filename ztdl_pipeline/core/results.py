@@ -94,30 +94,32 @@ INLINE_MARKDOWN_LIMIT = 1000
 
 
 def ours_vs_book(example: Any, metrics: Mapping[str, Any], limit: int = INLINE_MARKDOWN_LIMIT) -> str:
-    """A report's story in a few lines, short enough to show inline in the UI: the gate metric (ours, the
-    book's, the tolerance, the verdict), then the book's other numbers beside ours while they fit."""
+    """A report's story in a few lines, short enough to show inline in the UI: the gate metric in a sentence
+    (ours, the book's, the tolerance, the verdict), the book's other numbers beside ours while they fit, and the
+    gate."""
     row = headline_row(example, "", metrics)
     gate = metrics.get("gate") or {}
-    lines = ["| metric | ours | book | tolerance | verdict |", "|---|---:|---:|---:|---|",
-             f"| **{row.metric}** (gate) | {_fmt(row.ours)} | {_fmt(row.book)} | "
-             f"{format(row.tolerance, 'g') if row.tolerance is not None else '—'} | {row.verdict} |"]
+    book = f", the book's {_fmt(row.book)}" if row.book is not None else ""  # else the verdict says so
+    tolerance = f", tolerance {row.tolerance:g}" if row.tolerance is not None else ""
+    lines = [f"**{row.metric}** (the gate): ours **{_fmt(row.ours)}**{book}{tolerance}: {row.verdict}.", ""]
     basis = example.gate_basis(str(metrics.get("profile", "")))
     footer = (f"\n\nGate: {row.metric} ≥ {_fmt(row.threshold)} ({basis}), baseline {_fmt(gate.get('baseline'))}; "
               f"profile {metrics.get('profile', '?')}. The full report with plots is the `report` entry.")
     others = other_numbers(example, metrics)
-    for shown, (_, metric, book, ours, _) in enumerate(others):
-        verdict = "not measured" if ours is None else f"{ours - book:+.4g} vs the book"
-        line = f"| {metric} | {_fmt(ours)} | {_fmt(book)} | — | {verdict} |"
+    if others:
+        lines += ["| metric | ours | book | ours − book |", "|---|---:|---:|---:|"]
+    for shown, (_, metric, value, ours, _) in enumerate(others):
+        line = f"| {metric} | {_fmt(ours)} | {_fmt(value)} | {'—' if ours is None else format(ours - value, '+.4f')} |"
         rest = len(others) - shown - 1  # the rows after this one, announced in one line when they must go
         if len("\n".join([*lines, line, _more(rest)]) + footer) >= limit:
             lines.append(_more(rest + 1))
             break
         lines.append(line)
-    return "\n".join(line for line in lines if line) + footer
+    return "\n".join(lines).rstrip("\n") + footer
 
 
 def _more(rows: int) -> str:
-    return f"| … | {rows} more in the full report | | | |" if rows else ""
+    return f"| … | {rows} more in the full report | | |" if rows else ""
 
 
 def number_verdict(ours: float | None, number: Any) -> str:

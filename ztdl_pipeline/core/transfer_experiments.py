@@ -77,10 +77,10 @@ def base_for(xception: Xception, features: pa.Table, run: Run):
 
 
 def _epoch_log(run: Run, total: int):
-    def log(epoch: int, logs: dict) -> None:
-        run.log(f"epoch {epoch}/{total}: " + ", ".join(f"{k}={v:.4f}" for k, v in logs.items()))
+    """The model asset's per-epoch hook (progress lines, TensorBoard), else progress lines to the run's log."""
+    from ztdl_pipeline.core.tracking import EpochLog
 
-    return log
+    return run.on_epoch_end or EpochLog("training", total, run.log)
 
 
 def train_head(features: pa.Table, example, hyper, xception: Xception, run: Run, name: str):

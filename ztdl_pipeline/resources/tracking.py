@@ -2,17 +2,18 @@
 
 - TensorBoard, always: every model training writes its per-epoch metrics under
   `<profile root>/tensorboard/<example>/<model version>/<run>/` (`make tensorboard` serves that folder).
-- MLflow, when the `mlflow` extra is installed: one MLflow run per training (parameters, per-epoch metrics,
-  then the exported SavedModel and its registry version), linked both ways with the export registry.
-  `$ZTDL_MLFLOW_URI` (or the resource's `mlflow_uri`) names the tracking store; unset, a local SQLite store in
-  `<profile root>/mlflow/store/` (`make mlflow` serves it); `off` turns MLflow off.
+- MLflow, when asked for with `$ZTDL_MLFLOW_URI` (or the resource's `mlflow_uri`): `local` is a local SQLite
+  store in `<profile root>/mlflow/store/` (`make mlflow` serves it), anything else an MLflow tracking URI (a
+  server, a database); unset or `off`, MLflow is off. One MLflow run per training (parameters, per-epoch metrics,
+  then the exported SavedModel and its registry version), linked both ways with the export registry. Opt-in,
+  because every run would otherwise pay for importing MLflow and concurrent runs would share one SQLite file;
+  the `mlflow` extra installs it, and asking for it without the extra fails at once with the install command.
 With an object-store root both stay on this machine, under the local twin of the root (Storage.local_folder).
 
 A tracking failure (a locked database, a full disk) is logged as a warning and never fails a training or an
 export: the model, its report and its export stand without it.
 """
 
-import importlib.util
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -21,16 +22,13 @@ import dagster as dg
 from ztdl_pipeline import settings
 from ztdl_pipeline.resources.storage import Storage
 
-_OFF = ("off", "none", "false", "0")
-
-
-class TrackingNotInstalled(RuntimeError):
-    """MLflow was asked for by name but is not installed."""
+_OFF = ("", "off", "none", "false", "0")
+LOCAL = "local"  # ZTDL_MLFLOW_URI=local: the local store under the profile's root
 
 
 class ExperimentTracking(dg.ConfigurableResource):
     storage: Storage  # no `from __future__ import annotations` here: it would hide this type from Dagster
-    mlflow_uri: str | None = None  # unset: $ZTDL_MLFLOW_URI, else a local store under the profile root; off: none
+    mlflow_uri: str | None = None  # unset: $ZTDL_MLFLOW_URI; `local`, an MLflow tracking URI, or off (unset: off)
 
     def tensorboard_folder(self, name: str, model_version: str, run_id: str) -> Path:
         """One folder per model version and run: two trainings of one example sit side by side. Always on this
@@ -42,17 +40,15 @@ class ExperimentTracking(dg.ConfigurableResource):
         return self.storage.local_folder("tensorboard", "-").parent
 
     def tracking_uri(self) -> str | None:
-        """The MLflow tracking URI of this run, or None when MLflow is off or not installed (unasked)."""
-        asked = self.mlflow_uri or settings.mlflow_uri()
-        if asked and asked.strip().lower() in _OFF:
+        """The MLflow tracking URI of this run, or None when MLflow is off; asked for but not installed, it
+        fails with the install command (core/requirements)."""
+        asked = (self.mlflow_uri or settings.mlflow_uri() or "").strip()
+        if asked.lower() in _OFF:
             return None
-        if importlib.util.find_spec("mlflow") is None:
-            if asked:
-                raise TrackingNotInstalled(
-                    f"{settings.MLFLOW_ENV}={asked} asks for MLflow tracking, but mlflow is not installed: "
-                    "pip install -e '.[mlflow]' (or unset the variable)")
-            return None
-        if asked:
+        from ztdl_pipeline.core.requirements import require
+
+        require("mlflow", "mlflow", f"experiment tracking ({settings.MLFLOW_ENV}={asked})")
+        if asked.lower() != LOCAL:
             return asked
         from ztdl_pipeline.core.experiments import local_store
 

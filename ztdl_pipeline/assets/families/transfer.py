@@ -31,7 +31,8 @@ class TransferFamily(Family):
         from ztdl_pipeline.core.transfer_experiments import train
 
         run = Run(profile=fit.settings.profile, device=fit.device, jit_compile=fit.compute.jit_compile,
-                  seed_fn=fit.compute.seed_everything, log=fit.log, backup_dir=fit.backup_dir)
+                  seed_fn=fit.compute.seed_everything, log=fit.log, backup_dir=fit.backup_dir,
+                  on_epoch_end=fit.on_epoch_end)
         return train(card, features, fit.inputs.get("start"), hyper, fit.settings.values,
                      fit.resources["pretrained"].xception, run)
 
