@@ -123,6 +123,10 @@ def test_the_tuned_chain_publishes_its_own_export_and_reports_every_trial_with_t
         assert f"| {trial['number']} | complete |" in report
     assert "The test split (300 rows) was used once" in report and (folder / "trials.png").is_file()
     assert "| trial |" in _model_metadata(result)["trials"]  # the model's materialization lists them too
+    (shown,) = [m.materialization.metadata for m in result.get_asset_materialization_events()
+                if m.asset_key.to_user_string() == f"reports/{TUNED}_report"]
+    story = shown["tuned_vs_book"].value  # the report's few lines, shown inline in the UI
+    assert len(story) < 1000 and f"tuned **{comparison['tuned']:.4f}**" in story and "Gate `" in story
 
 
 def test_each_trial_is_logged_as_it_finishes(resumed):
