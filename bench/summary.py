@@ -55,6 +55,8 @@ HEADLINES = [
              "(requests/s)", lambda d: max(r["rps_ours_over_flask"] for r in d["ratios"])),
     Headline("soak", "soak.json", "requests answered ÷ sent, 16 clients across a publish",
              lambda d: d["soak"]["answered"] / d["soak"]["requests"], goal=1.0),
+    Headline("tuning", "tuning.json", "tuned examples beating the book's printed test number ÷ those run that print "
+             "one", lambda d: d["goal"]["wins"] / d["goal"]["judged"], goal=0.5),
 ]
 
 

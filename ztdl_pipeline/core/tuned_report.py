@@ -94,6 +94,8 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
     verdict, why = metrics["against_book"]
     fast = f"; the {metrics['profile']} profile's budgets" if metrics["profile"] != "book" else ""
     chosen = metrics["chosen"]
+    per_row = (f"one row moves accuracy by {1 / c['rows']:.4f}" if m == "accuracy"
+               else f"each row carries 1/{c['rows']} of the squared errors behind R²")
     book = metrics["book_settings"]  # the book model's resolved settings; its shape is the card's builder
     settings_rows = [[k, _value(v), _value(book.get(k, "— (the card's builder)"))] for k, v in chosen.items()]
     importances = metrics["importance"]
@@ -113,7 +115,7 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
          + f"\n\nTuned − book settings: **{c['difference']:+.4f}**; noise (1.96 × the standard deviation of that "
            f"difference over {c['resamples']} paired bootstrap resamples of the test rows, seed {c['seed']}): "
            f"{c['noise']:.4f}; 95 % interval [{c['low']:+.4f}, {c['high']:+.4f}]. Why a bootstrap: with "
-           f"{c['rows']} test rows, which rows were drawn moves {m} by about 1/{c['rows']} per row, and the "
+           f"{c['rows']} test rows, {per_row}, so which rows were drawn decides part of any difference; the "
            "bootstrap measures that on the same rows and predictions, with no extra training."),
         ("Export gate", f"`{metrics['gate']['rule']}`: "
                         + ("passed." if metrics["gate"]["passed"] else "refused — " + "; ".join(metrics["gate"]["reasons"]) + ".")
