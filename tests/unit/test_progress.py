@@ -115,3 +115,16 @@ def test_a_download_logs_megabytes_with_the_time_left_and_its_end_only_when_long
     quick: list[str] = []
     copy_stream(io.BytesIO(b"x" * 100), io.BytesIO(), "downloading small.csv", quick.append, 100, clock=clock)
     assert quick == []  # quick, so silent
+
+
+def test_a_file_url_response_has_a_size_too(tmp_path):
+    """urllib's file:// responses have no `length` (HTTP ones do): the size comes from Content-Length."""
+    import urllib.request
+
+    from ztdl_pipeline.core.progress import response_size
+
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"x" * 1234)
+    with urllib.request.urlopen(path.as_uri()) as response:
+        assert not hasattr(response, "length") or response.length is None or response.length == 1234
+        assert response_size(response) == 1234

@@ -128,9 +128,9 @@ def test_an_edited_module_is_read_again_and_only_it(tmp_path):
     assert before == _in_copy(root, folder) == _in_copy(root, "off")
     models = root / "ztdl_pipeline" / "core" / "models.py"
     source = models.read_text()
-    edit = 'keras.layers.Dense(4, activation="tanh")'
+    edit = 'keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1, activation="sigmoid")])'  # circles_shallow
     assert source.count(edit) == 1
-    models.write_text(source.replace(edit, 'keras.layers.Dense(8, activation="tanh")'))
+    models.write_text(source.replace(edit, edit.replace("Dense(4,", "Dense(8,")))
     after = _in_copy(root, folder)
     assert after == _in_copy(root, "off")
     assert after[0] != before[0] and after[1:] == before[1:]  # circles_shallow only

@@ -83,6 +83,17 @@ class Progress:
         return text
 
 
+def response_size(response) -> int | None:
+    """The byte size a urllib response announces: `length` for HTTP, the Content-Length header otherwise
+    (file:// responses have no `length`); None when unknown."""
+    size = getattr(response, "length", None)
+    if size is None:
+        header = getattr(response, "headers", None)
+        value = header.get("Content-Length") if header is not None else None
+        size = int(value) if value and str(value).isdigit() else None
+    return size
+
+
 def copy_stream(source, target, what: str, log: Callable[[str], None] | None, total: int | None, *,
                 chunk: int = 1 << 20, every: float = EVERY_SECONDS, clock: Callable[[], float] = time.monotonic) -> int:
     """`shutil.copyfileobj` for a download of `total` bytes that logs its progress in MB (at most every `every`

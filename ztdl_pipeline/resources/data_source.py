@@ -21,7 +21,7 @@ from ztdl_pipeline.catalog.datasets import DatasetFile, DatasetFolder
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError, FetchFailed
 from ztdl_pipeline.core.names import user_key
-from ztdl_pipeline.core.progress import copy_stream
+from ztdl_pipeline.core.progress import copy_stream, response_size
 from ztdl_pipeline.core.schema import sha256_file
 
 
@@ -173,7 +173,7 @@ class DatasetSource(dg.ConfigurableResource):
                 with urllib.request.urlopen(entry.url, timeout=self.timeout_seconds) as response, \
                         open(tmp, "wb") as handle:
                     copy_stream(response, handle, f"downloading {entry.filename}", dg.get_dagster_logger().info,
-                                response.length)
+                                response_size(response))
                 digest = self._verify(tmp, entry, shown=entry.url)
             return digest
         except DataError:

@@ -26,7 +26,7 @@ from ztdl_pipeline import settings
 from ztdl_pipeline.core import atomic
 from ztdl_pipeline.core.errors import DataError
 from ztdl_pipeline.core.profile import resolve
-from ztdl_pipeline.core.progress import copy_stream
+from ztdl_pipeline.core.progress import copy_stream, response_size
 
 _BASE = "https://storage.googleapis.com/tensorflow/keras-applications/xception/"
 WEIGHT_FILES = {  # include_top -> (file name, md5 Keras pins in keras/src/applications/xception.py)
@@ -98,7 +98,7 @@ class PretrainedModels(dg.ConfigurableResource):
                 with urllib.request.urlopen(_BASE + name, timeout=self.timeout_seconds) as response, \
                         open(tmp, "wb") as handle:
                     copy_stream(response, handle, f"downloading {name}", dg.get_dagster_logger().info,
-                                response.length)
+                                response_size(response))
                 self._check(tmp, include_top)
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             raise self._missing(include_top, f"download from {_BASE}{name} failed ({exc})") from None
