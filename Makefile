@@ -1,7 +1,8 @@
 # ztdl-pipeline — every target installs what it needs first (a fresh clone needs nothing else).
 #   make run       materialize what is missing or stale in SELECT (default: tabular + serving) at the book's
 #                  settings; FORCE=1 materializes all of it
-#   make test      offline CPU test suite, fast profile, on TEST_WORKERS pytest-xdist workers (default 2)
+#   make test      offline CPU test suite, fast profile, on TEST_WORKERS pytest-xdist workers (default 2; each test
+#                  file stays on one worker, so its module-scoped group runs happen once; TEST_WORKERS=0: one process)
 #   make test-faults  the fault cases only (tests marked `fault`)
 #   make test-book book-settings runs compared with the book's numbers (slow)
 #   make results   docs/results.md: every example's book number next to ours, from the book-profile reports
@@ -100,7 +101,7 @@ run: install home
 	$(BIN)/python -m ztdl_pipeline.run --select '$(SELECT)' $(if $(FORCE),--force,) $(if $(LOG_LEVEL),--log-level $(LOG_LEVEL),)
 
 test: install
-	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile
 
 # the fault suite: killed runs, damaged storage, invalid settings, bad and hostile input (README: Faults)
 test-faults: install

@@ -139,12 +139,3 @@ def savedmodel_of(root: Path, name: str, workdir: Path) -> Path:
     path = workdir / name / "1"
     export.write_savedmodel(serving, signature, path)
     return path
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers), keep each module on one worker, so its module-scoped
-    group runs happen once, and the serving tests together, so their session-scoped exports run once."""
-    for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        group = "serving" if module.startswith("tests/serving/") else module
-        item.add_marker(pytest.mark.xdist_group(group))
