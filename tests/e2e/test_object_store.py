@@ -165,9 +165,10 @@ def test_the_chain_is_stored_in_the_bucket_and_the_registry_names_its_version(pu
     manifest = registry.read(_store(f"exports/{MODEL}"))
     assert manifest["current"] == 1
     assert manifest["versions"]["1"]["path"] == f"s3://{BUCKET}/team/fast/exports/{MODEL}/1"
-    # this machine kept only its caches: the download and the training checkpoint, no layer of the pipeline
+    # this machine kept only its caches: the download, the training checkpoint and the TensorBoard event files
+    # (written where the training runs), no layer of the pipeline
     assert sorted(p.name for p in (work / "local").iterdir()) == ["fast", "raw"]
-    assert sorted(p.name for p in (work / "local" / "fast").iterdir()) == ["training"]
+    assert sorted(p.name for p in (work / "local" / "fast").iterdir()) == ["tensorboard", "training"]
 
 
 def test_ztdl_serve_answers_from_the_bucket(server, tmp_path):

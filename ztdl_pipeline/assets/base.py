@@ -85,7 +85,8 @@ def rounded(metadata: Mapping[str, Any], digits: int = 4) -> dict[str, Any]:
     entry still plots and reads 0.9208. Every digit stays in the stored files (metrics.json, registry.json)."""
     from ztdl_pipeline.core.report import significant
 
-    return {name: significant(value, digits) if isinstance(value, float) else value
+    # a whole number (a parameter count stored as a float) is a count, not a measurement: kept exact
+    return {name: significant(value, digits) if isinstance(value, float) and not value.is_integer() else value
             for name, value in metadata.items()}
 
 
