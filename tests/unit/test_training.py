@@ -103,3 +103,107 @@ def test_a_long_predict_reports_its_items_at_the_rate_limit_and_its_end():
         "scoring: 32/100 items (32%)", "scoring: 64/100 items (64%)", "scoring: 96/100 items (96%)",
         "scoring: 100/100 items (100%)"]
     assert lines[0].endswith("20s elapsed, about 42s left") and lines[-1].endswith("done in 1m10s")
+
+
+# ---------------------------------------------------------------- a checkpoint a kill left unreadable
+
+
+def _killed_checkpoint(tmp_path, x, y, after: int = 3):
+    """The files a real fit killed after `after` epochs leaves in its backup folder."""
+    backup = tmp_path / "backup"
+    with pytest.raises(Killed):
+        fit(_model(), x, y, epochs=6, batch_size=16, shuffle=False, callbacks=[KillAfter(after)], backup_dir=backup)
+    assert sorted(p.name for p in backup.iterdir()) == ["history.json", "latest.weights.h5", "training_metadata.json"]
+    return backup
+
+
+def _truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+
+
+DAMAGE = {  # what a SIGKILL in the middle of each write leaves, and the words the warning names it by
+    "weights cut short": (lambda b: _truncate(b / "latest.weights.h5"), "latest.weights.h5 is unreadable"),
+    "weights overwritten": (lambda b: (b / "latest.weights.h5").write_bytes(b"\0" * 512), "latest.weights.h5 is unreadable"),
+    "metadata cut short": (lambda b: _truncate(b / "training_metadata.json"), "training_metadata.json is unreadable"),
+    "metadata missing": (lambda b: (b / "training_metadata.json").unlink(), "training_metadata.json is missing"),
+    "history cut short": (lambda b: _truncate(b / "history.json", 0.3), "history.json is unreadable"),
+}
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_an_unreadable_checkpoint_is_set_aside_and_the_fit_starts_fresh(tmp_path, caplog, damage):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    backup = _killed_checkpoint(tmp_path, x, y)
+    harm, words = DAMAGE[damage]
+    harm(backup)
+    damaged = {p.name: p.read_bytes() for p in backup.iterdir()}
+
+    seen, fresh = [], _model()
+    with caplog.at_level("WARNING", logger="ztdl_pipeline.training"):
+        result = fit(fresh, x, y, epochs=6, batch_size=16, shuffle=False, backup_dir=backup,
+                     on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    assert result["resumed_from_epoch"] == 0 and seen == [1, 2, 3, 4, 5, 6]  # every epoch ran, from the start
+    assert len(result["history"]["loss"]) == 6 and not backup.exists()
+    # the damaged folder is kept, untouched, under a name that says why, with the error beside it
+    (kept,) = tmp_path.glob("backup.unreadable-*")
+    assert {p.name: p.read_bytes() for p in kept.iterdir() if p.name != "why.txt"} == damaged
+    assert words in (kept / "why.txt").read_text()
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert str(backup) in warning.message and words in warning.message and kept.name in warning.message
+    # starting fresh means the same weights and history as a fit that was never killed
+    whole = _model()
+    expected = fit(whole, x, y, epochs=6, batch_size=16, shuffle=False)
+    for ours, theirs in zip(fresh.get_weights(), whole.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(result["history"]["loss"], expected["history"]["loss"], rtol=1e-5)
+
+
+@pytest.mark.fault
+def test_a_checkpoint_of_another_model_is_set_aside_too(tmp_path, caplog):
+    """Readable files whose weights do not load into the model being fitted (a changed layer width)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    backup = _killed_checkpoint(tmp_path, x, y)
+    keras.utils.set_random_seed(0)
+    wider = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4), keras.layers.Dense(1, activation="sigmoid")])
+    wider.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy")
+    untouched = [w.copy() for w in wider.get_weights()]
+    seen = []
+    with caplog.at_level("WARNING", logger="ztdl_pipeline.training"):
+        result = fit(wider, x, y, epochs=2, batch_size=64, shuffle=False, backup_dir=backup,
+                     on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    assert result["resumed_from_epoch"] == 0 and seen == [1, 2] and len(result["history"]["loss"]) == 2
+    assert "do not load into this model" in caplog.text and str(backup) in caplog.text
+    (kept,) = tmp_path.glob("backup.unreadable-*")
+    assert (kept / "latest.weights.h5").is_file()
+    assert any(not np.allclose(a, b) for a, b in zip(wider.get_weights(), untouched))  # it trained
+
+
+@pytest.mark.fault
+def test_a_kill_while_the_checkpoint_is_written_leaves_the_previous_epochs(tmp_path, monkeypatch):
+    """The weights are written beside the checkpoint and renamed into place: a kill in the middle of the write
+    (here: half a file, then the kill) leaves the last completed checkpoint whole, and the next fit resumes."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("float32")
+    backup, model = tmp_path / "backup", _model()
+    real_save, saves = model.save_weights, []
+
+    def save_then_die(filepath, overwrite=True):
+        saves.append(filepath)
+        real_save(filepath, overwrite=overwrite)
+        if len(saves) == 3:  # epoch 3's write: the file is half written when the process dies
+            _truncate(type(backup)(filepath))
+            raise Killed("killed while writing the checkpoint of epoch 3")
+
+    monkeypatch.setattr(model, "save_weights", save_then_die)
+    with pytest.raises(Killed):
+        fit(model, x, y, epochs=6, batch_size=16, shuffle=False, backup_dir=backup)
+    assert completed_epochs(backup) == 2 and not saves[-1].endswith("/latest.weights.h5")
+    result = fit(_model(), x, y, epochs=6, batch_size=16, shuffle=False, backup_dir=backup)
+    assert result["resumed_from_epoch"] == 2 and len(result["history"]["loss"]) == 6

@@ -39,9 +39,12 @@ def model_data_version(context: dg.AssetExecutionContext, inputs: list, hyper, d
 
 def resume_folder(context: dg.AssetExecutionContext, storage: Storage, name: str, version: str) -> str:
     """Where a training of this model version keeps what it needs to resume after a kill; logs when a killed
-    run left a checkpoint there."""
+    run left a checkpoint there. A checkpoint that cannot be read is moved aside with a warning (a fresh start)."""
+    from ztdl_pipeline.core.training import SET_ASIDE, set_aside_unreadable
+
     folder = storage.local_folder("training", name) / version[:16]
-    for left in sorted(folder.rglob("training_metadata.json")):
+    set_aside_unreadable(folder, context.log.warning)
+    for left in sorted(p for p in folder.rglob("training_metadata.json") if SET_ASIDE not in p.parent.name):
         context.log.info(f"resuming {name}: a killed run of this model version left a checkpoint "
                          f"({left.parent.name}, epoch {json.loads(left.read_text())['epoch']})")
     return str(folder)
