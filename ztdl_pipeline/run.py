@@ -15,6 +15,9 @@
 5. It prints INFO and above, the run's start and end and any failed check (`--log-level debug`, $ZTDL_LOG_LEVEL
    or `make run LOG_LEVEL=debug`: every Dagster event), then a summary per example read back from the instance:
    the gate metric against its threshold, the version published or why none, the report's and export's paths.
+6. Runs whose process died are ended first (recovery.py) and history under old keys carried over (migrate.py),
+   in this process. After a run or a no-op whose plan is "nothing to do", that plan is stamped (run_stamp.py):
+   the next `make run` of the selection with nothing changed prints it again without loading anything.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ztdl_pipeline import settings
+from ztdl_pipeline import run_stamp, settings
 from ztdl_pipeline.core import names, run_summary
 
 
@@ -127,15 +130,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", choices=settings.LOG_LEVELS, default=None,
                         help=f"what the run prints (default ${settings.LOG_LEVEL_ENV} or info; debug: every event)")
     args = parser.parse_args(argv)
+    stamp_settings = run_stamp.environment()  # before anything here changes the environment
+    unchanged = None if args.force or args.dry_run else run_stamp.replay(args.select, stamp_settings)
+    if unchanged is not None:
+        print("\n".join(unchanged))
+        return 0
     # before the code location loads: it sets the console level and TensorFlow's, here and in the run's process
     os.environ[settings.LOG_LEVEL_ENV] = args.log_level or settings.log_level()
     import dagster as dg
 
+    from ztdl_pipeline import migrate, recovery
     from ztdl_pipeline.core.requirements import MissingDependency
     from ztdl_pipeline.instance import require_storage_packages
 
     try:  # a missing optional package fails here, with its install command, before any work
         require_storage_packages()
+        for step in (recovery, migrate):  # dead runs ended, old keys' history carried over, before any planning
+            if (code := step.main([])) != 0:
+                return code
         from ztdl_pipeline.definitions import defs
     except MissingDependency as error:
         print(f"run: {error}", file=sys.stderr)
@@ -157,18 +169,30 @@ def main(argv: list[str] | None = None) -> int:
     # the run observes the sources it reads first, so each raw asset records the version it read
     todo.observe = sorted((k for k in _upstream(graph, todo.run) if names.split_key(k.path)[0] == "sources"
                            and names.split_key(k.path)[1] not in unavailable), key=lambda k: k.path)
-    for line in todo.lines():
-        print(f"run: {line}")
-    if not todo.run:
-        print("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
+    print("\n".join(plan_lines(todo)))
     if args.dry_run:
         return 0
     code, run_id = launch(todo.selection(), os.environ[settings.LOG_LEVEL_ENV]) if todo.run else (0, None)
     with dg.DagsterInstance.get() as instance:
         outcomes = summary.outcomes(instance, graph, todo, selected, run_id)
-    for line in run_summary.lines(outcomes, settings.resolve_profile(), run_id):
-        print(f"run: {line}" if not line.startswith(" ") else line)
+    print("\n".join(summary_lines(outcomes, run_id)))
+    if code == 0:  # stamp the plan a rerun would make now, if it is "nothing to do" (run_check.py)
+        from ztdl_pipeline.run_check import remember
+
+        remember(stamp_settings, args.select, graph, selected, sources, defs.resources["data_source"])
     return code
+
+
+def plan_lines(todo: Plan) -> list[str]:
+    lines = [f"run: {line}" for line in todo.lines()]
+    if not todo.run:
+        lines.append("run: nothing to do" + (": every selected asset is fresh" if todo.fresh else ""))
+    return lines
+
+
+def summary_lines(outcomes: list, run_id: str | None) -> list[str]:
+    return [f"run: {line}" if not line.startswith(" ") else line
+            for line in run_summary.lines(outcomes, settings.resolve_profile(), run_id)]
 
 
 def launch(selection: str, level: str) -> tuple[int, str | None]:

@@ -43,6 +43,24 @@ def _make_run(env: dict, *variables: str) -> tuple[str, float]:
     return output, time.monotonic() - started
 
 
+def _python(env: dict, code: str, *args: str) -> str:
+    proc = subprocess.run([str(BIN / "python"), "-c", code, *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300, check=True)
+    return proc.stdout.strip()
+
+
+def _replays(env: dict, select_variable: str) -> bool:
+    """Whether `make run` with this selection would replay its stamp (the same check run.py makes first)."""
+    code = "import sys; from ztdl_pipeline import run_stamp; print(run_stamp.replay(sys.argv[1], run_stamp.environment()) is not None)"
+    return _python(env, code, select_variable.split("=", 1)[1]) == "True"
+
+
+def _wipe(env: dict, key: str) -> bool:
+    code = ("import sys, dagster as dg\nwith dg.DagsterInstance.get() as i:\n"
+            "    i.wipe_assets([dg.AssetKey.from_user_string(sys.argv[1])])\nprint('wiped')")
+    return _python(env, code, key) == "wiped"
+
+
 def _versions(base: Path) -> list[str]:
     folder = base / "data" / "fast" / "exports" / "iris_softmax"
     return sorted(p.name for p in folder.iterdir() if p.name.isdigit())
@@ -56,6 +74,11 @@ def test_make_run_does_the_work_once_and_again_only_for_a_change(env):
 
     second, _ = _make_run(environment, SELECT)
     assert "run: nothing to do: every selected asset is fresh" in second and "RUN_SUCCESS" not in second
+    # the first run checked afterwards that a rerun would have nothing to do (run_check.py): replayed, nothing loaded
+    assert "run: nothing changed since the check at" in second and "recovery:" not in second
+    # any write to the run history (here a wipe through Dagster's API) makes the next `make run` look again
+    assert _replays(environment, SELECT) and _wipe(environment, "reports/iris_softmax_report")
+    assert not _replays(environment, SELECT)
 
     with Path(environment["ZTDL_SOURCE_IRIS"]).open("a") as handle:
         handle.write("6.1,3.0,5.0,1.9,virginica\n")
