@@ -1,6 +1,6 @@
 """Goal 6 of issue 20: does the tuned variant beat the book's printed number, within the card's budgets, here?
 
-For each example (default: every tabular card with a search), materialize its tuned chain at the book profile
+For each example (default: every card with a search, of any group), materialize its tuned chain at the book profile
 (`+exports/<card>_tuned_export`: raw -> features -> the book-settings model -> the search -> report -> gated
 export) in-process, under one storage root that persists between invocations: the studies live in
 <root>/tuning/studies/optuna.db (the instance is ephemeral), so an interrupted bench continues where it stopped and a
@@ -8,6 +8,9 @@ finished example runs no new trial. Then write the tuned rows (core/tuned_result
 
     python bench/tuning.py [--root DIR] [--cards a,b,...] [--profile book|fast] [--reports-only]
       -> bench/results/tuning.json and bench/results/tuning.md
+
+With --cards, the rows of the other examples are kept from the previous results of the same profile (merged:
+the file says which rows came from which invocation), so a few new searches need not rerun every other one.
 """
 
 from __future__ import annotations
@@ -27,9 +30,29 @@ RESULTS = REPO / "bench" / "results"
 
 
 def searched_cards() -> list[str]:
-    from ztdl_pipeline.catalog import tabular
+    from ztdl_pipeline import catalog
 
-    return [card.name for card in tabular.CARDS if card.tuning is not None]
+    return [card.name for _, card in catalog.cards() if card.tuning is not None]
+
+
+def earlier_rows(profile: str, rerun: list[str]) -> tuple[list, dict | None]:
+    """The rows of the previous results (same profile) for the examples not rerun now, and where they came from."""
+    from ztdl_pipeline.core.tuned_results import TunedRow
+
+    path = RESULTS / "tuning.json"
+    if not path.is_file():
+        return [], None
+    previous = json.loads(path.read_text())
+    if previous.get("profile") != profile:
+        return [], None
+    kept = [TunedRow(**row) for row in previous["rows"] if row["example"] not in rerun]
+    merged = previous.get("merged") or []
+    earlier = [m for m in merged if set(m["examples"]) - set(rerun)] or [
+        {"finished": previous["finished"], "examples": [r.example for r in kept], "load_start": previous["load_start"],
+         "load_end": previous["load_end"], "root": previous["root"]}]
+    for entry in earlier:
+        entry["examples"] = [e for e in entry["examples"] if e not in rerun]
+    return kept, {"earlier": [e for e in earlier if e["examples"]]}
 
 
 def materialize(card: str, reports_only: bool) -> dict:
@@ -57,14 +80,25 @@ def materialize(card: str, reports_only: bool) -> dict:
             "gate_refused": bool(refused), "reports_only": reports_only, "ran_now": ran_now, "failures": failures}
 
 
+def merged_lines(meta: dict) -> list[str]:
+    if not meta.get("merged"):
+        return []
+    lines = [f"Rows merged from earlier invocations (`--cards` reran only {', '.join(f'`{r}`' for r in meta['rerun'])}):"]
+    lines += [f"- {', '.join(f'`{e}`' for e in entry['examples'])}: {entry['finished']}, load average "
+              f"{entry['load_start']} at the start and {entry['load_end']} at the end, storage root `{entry['root']}`"
+              for entry in meta["merged"]]
+    return [*lines, ""]
+
+
 def render(rows, runs: list[dict], meta: dict) -> str:
     from ztdl_pipeline.core.tuned_results import render_tuned
 
     lines = ["# Tuned variants against the book (issue 20, goal 6)", "",
-             f"`python bench/tuning.py --profile {meta['profile']}` — {meta['finished']}, {meta['machine']}, load average "
+             f"`python bench/tuning.py --profile {meta['profile']}"
+             f"{' --cards ' + ','.join(meta['rerun']) if meta['merged'] else ''}` — {meta['finished']}, {meta['machine']}, load average "
              f"{meta['load_start']} at the start and {meta['load_end']} at the end (the machine is shared, so the time "
              f"budgets buy fewer trials under load). Storage root `{meta['root']}`.", "",
-             *render_tuned(rows)[2:], "",
+             *merged_lines(meta), *render_tuned(rows)[2:], "",
              "## This invocation", "",
              "Studies persist under the storage root, so a search finished by an earlier invocation runs no trial "
              "here (its trials and seconds above are the study's).", "",
@@ -99,7 +133,10 @@ def main() -> None:
         print(json.dumps(runs[-1]), flush=True)
     root = settings.profile_root(args.profile, args.root)
     rows = [tuned_row(catalog.card(name), read_metrics(root, f"{name}_tuned")) for name in cards]
-    meta = {"profile": args.profile, "root": str(root), "machine": machine(), "python": platform.python_version(),
+    kept, merged = earlier_rows(args.profile, cards) if args.cards else ([], None)
+    order = searched_cards()
+    rows = sorted([*kept, *rows], key=lambda r: order.index(r.example) if r.example in order else len(order))
+    meta = {"rerun": cards, "merged": merged["earlier"] if merged else [],"profile": args.profile, "root": str(root), "machine": machine(), "python": platform.python_version(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "load_start": load_start,
             "load_end": [round(x, 2) for x in os.getloadavg()]}
     RESULTS.mkdir(parents=True, exist_ok=True)

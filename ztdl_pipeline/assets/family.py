@@ -48,6 +48,10 @@ class Family:
     reload_description = ("tf.saved_model.load of the published version, fed raw test rows, predicts what the "
                           "trained Keras model predicts")
     difference_name = "max_relative_difference"  # what the reload check's metadata calls verify's number
+    # a card search's validation rows (core/tuned_search.search_table): a class-stratified random share of the
+    # training rows, or the end of the training period for a time series
+    search_chronological: bool = False
+    search_stratify: str | None = "label"
 
     def model_inputs(self, card) -> dict[str, tuple[str, str]]:
         """What a card's model reads besides its features: {parameter: (layer, name)}."""
@@ -129,6 +133,13 @@ class Family:
         from ztdl_pipeline.core.export import verify_tabular_savedmodel
 
         return verify_tabular_savedmodel(path, trained.model, data, inputs["raw"])
+
+    def test_outputs(self, card, trained, features) -> tuple:
+        """(the test split's targets, the model's output for them): what a tuned model's report compares with
+        the book-settings model's, row by row (core/tuned_gate.compare)."""
+        from ztdl_pipeline.core.tuned_report import outputs
+
+        return outputs(trained.model, self.view(card, features), "test")
 
     def outputs(self, data) -> dict:
         from ztdl_pipeline.core.export import describe_outputs

@@ -8,7 +8,6 @@ export already published, so the check and the export decide alike."""
 import json
 
 import dagster as dg
-import pandas as pd
 
 from ztdl_pipeline.assets.base import asset_in, key, versioned_asset
 from ztdl_pipeline.assets.exports import export_asset
@@ -37,7 +36,7 @@ def tuned_report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsD
                      group_name=group, io_manager_key="report_io", kinds={"keras", "json", "markdown"},
                      description=f"{card.title}: the tuned model once on the test split, against the book settings")
     def _tuned_report(context: dg.AssetExecutionContext, storage: Storage, trained, book,
-                      features: pd.DataFrame) -> dg.Output[dict]:
+                      features: family.features_type) -> dg.Output[dict]:
         from ztdl_pipeline.core import tuned_report as R
         from ztdl_pipeline.core.gate import baseline_of
         from ztdl_pipeline.core.tuned_gate import compare
@@ -45,15 +44,19 @@ def tuned_report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsD
 
         info, tuning = trained.info, trained.info["tuning"]
         metric, profile = tuning["metric"], info["hyper"]["profile"]
-        data = family.view(card, features)
-        metrics, y_test, tuned_output = R.evaluate_once(card, trained.model, data, profile)
-        book_output = R.outputs(book.model, data, "test")[1]
+        if tuning.get("model") == "card":  # the card's own evaluation, and each model's test outputs row by row
+            metrics = {**family.evaluate(tuned, trained, features), "test_split_uses": 1}
+            y_test, tuned_output = family.test_outputs(tuned, trained, features)
+        else:
+            metrics, y_test, tuned_output = R.evaluate_once(card, trained.model, family.view(card, features), profile)
+        book_output = family.test_outputs(card, book, features)[1]
         comparison = compare(metric, y_test, tuned_output, book_output, resamples=tuning["resamples"],
                              seed=tuning["seed"])
         printed = card.book_value("test", metric)
         metrics.update(
             search=info["search"], tuning=tuning, storage=info["storage"], importance=info["importance"],
             chosen=info["chosen"], book_settings=dict(book.info["hyper"]), validation_rows=info["validation_rows"],
+            validation_rule=info.get("validation_rule"),
             train_rows=info["train_rows"], final_seconds=info["seconds"], comparison=comparison.__dict__,
             book_printed=printed,
             against_book=against_book(metric, comparison.tuned, printed, comparison.book_settings, tuning["note"],

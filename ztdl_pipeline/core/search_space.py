@@ -1,8 +1,12 @@
 """A card's hyper-parameter search, as data (`Card.tuning`): the space, the budgets and the seed.
 
 Plain dataclasses, no Optuna: the catalogue declares a search with these and core/tuning.py turns it into
-Optuna's suggestions. A tuned model is a plain dense network (core/tuned_models.dense_net): `hidden_layers`
-0 is the book's logistic / softmax / linear regression, more layers widen the search beyond the book.
+Optuna's suggestions. Two kinds of tuned model (`Tuning.model`):
+- "dense" (the tabular cards): a plain dense network (core/tuned_models.dense_net): `hidden_layers` 0 is the
+  book's logistic / softmax / linear regression, more layers widen the search beyond the book;
+- "card" (vision, text, time series): the card's own builder trained by its family's own steps; the space
+  names the card's training settings (its Hyper's fields) and its builder's keyword arguments
+  (core/tuned_search.py).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Tuning:
     """
 
     space: Mapping[str, Dimension]
+    model: str = "dense"  # dense: core/tuned_models.dense_net; card: the card's builder and its family's fit
     metric: str = "accuracy"  # scored on validation rows during the search, on the test split once at the end
     trials: int = 20
     timeout_s: float = 300.0
@@ -68,8 +73,11 @@ class Tuning:
     def problems(self) -> list[str]:
         """What is wrong with this search, one line per problem (empty: fine)."""
         known = set(ARCHITECTURE) | set(TRAINING)
+        # a "card" search names its card's own settings: core/tuned_search.card_space_problems checks them
         out = [f"space: unknown setting {name!r} (one of {', '.join(sorted(known))})"
-               for name in [*self.space, *self.fixed] if name not in known]
+               for name in [*self.space, *self.fixed] if name not in known and self.model == "dense"]
+        if self.model not in ("dense", "card"):
+            out.append(f"model {self.model!r}: one of dense, card")
         for name, dim in self.space.items():
             if isinstance(dim, (FloatRange, IntRange)) and not dim.low < dim.high:
                 out.append(f"space: {name} needs low < high, got {dim.low}..{dim.high}")

@@ -85,6 +85,25 @@ def importance_plot(importances: Mapping[str, float], title: str) -> bytes:
     return _png(fig)
 
 
+def chosen_how(metrics: Mapping[str, Any]) -> str:
+    """The report's account of the selection: which rows scored the trials, what the final model trained on."""
+    c, t, chosen = metrics["comparison"], metrics["tuning"], metrics["chosen"]
+    test_once = (f"The test split ({c['rows']} rows) was used once, for that chosen model; no trial saw it.")
+    if t.get("model") == "card":
+        carved = metrics.get("validation_rule") or "carved from it"
+        return (f"Each trial trained the card's own model with its own training step on the training split minus "
+                f"{metrics['validation_rows']} validation rows ({t['validation']:.0%}: {carved}) and was scored on "
+                f"those rows ({t['metric']}) by the card's own evaluation. The best trial's settings were retrained "
+                f"by the same step on the whole training split ({metrics['train_rows']} rows, {chosen['epochs']} "
+                f"epochs at most). " + test_once)
+    stratified = ", stratified by class" if metrics["task"] != "regression" else ""
+    return (f"Each trial trained on the training split minus {metrics['validation_rows']} validation rows carved "
+            f"from it ({t['validation']:.0%}, seed {t['seed']}{stratified}) and was scored on those rows "
+            f"({t['metric']}), stopping early on their loss (patience {t['patience']}, at most {t['max_epochs']} "
+            f"epochs). The best trial's settings were retrained on the whole training split ({metrics['train_rows']} "
+            f"rows) for the epochs its early stopping chose ({chosen['epochs']}). " + test_once)
+
+
 def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embed: bool) -> str:
     """The report: `metrics` is what the report asset stores (search, comparison, gate, settings, the search's
     Tuning as a dict)."""
@@ -100,13 +119,7 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
     settings_rows = [[k, _value(v), _value(book.get(k, "— (the card's builder)"))] for k, v in chosen.items()]
     importances = metrics["importance"]
     sections = [
-        ("How the settings were chosen",
-         f"Each trial trained on the training split minus {metrics['validation_rows']} validation rows carved from "
-         f"it ({t['validation']:.0%}, seed {t['seed']}{', stratified by class' if metrics['task'] != 'regression' else ''}) "
-         f"and was scored on those rows ({m}), stopping early on their loss (patience {t['patience']}, at most "
-         f"{t['max_epochs']} epochs). The best trial's settings were retrained on the whole training split "
-         f"({metrics['train_rows']} rows) for the epochs its early stopping chose ({chosen['epochs']}). The test "
-         f"split ({c['rows']} rows) was used once, for that chosen model; no trial saw it."),
+        ("How the settings were chosen", chosen_how(metrics)),
         ("Test split (used once)", markdown_table(
             ["model", f"test {m}"],
             [["tuned (chosen settings)", c["tuned"]], ["book settings (models/" + card.name + "_model)",

@@ -131,10 +131,11 @@ def mnist_2500_mlp(shape: Sequence[int] = (28, 28), scale: float = 1 / 255) -> k
         keras.layers.Dense(50, activation="relu"), _classes(10)])
 
 
-def digits_small_fc(shape: Sequence[int] = (8, 8)) -> keras.Model:
-    """ch10: X / 16 -> Dense(16, relu) -> Dense(10, softmax); 1,210 parameters."""
+def digits_small_fc(shape: Sequence[int] = (8, 8), units: int = 16) -> keras.Model:
+    """ch10: X / 16 -> Dense(16, relu) -> Dense(10, softmax); 1,210 parameters (`units`: the hidden layer's
+    width, which the tuned variant searches)."""
     return _model("digits_small_fc", shape, 1 / 16, [
-        keras.layers.Flatten(), keras.layers.Dense(16, activation="relu"), _classes(10)])
+        keras.layers.Flatten(), keras.layers.Dense(units, activation="relu"), _classes(10)])
 
 
 def digits_deep(shape: Sequence[int] = (8, 8), *, l2: float = 0.0, input_dropout: float = 0.0,

@@ -10,5 +10,11 @@ class TextFamily(CoreFamily):
     def serving(self, card, trained, data) -> tuple:
         return self.core().serving(card, trained, data)  # the text vectorization goes inside the export
 
+    def test_outputs(self, card, trained, features) -> tuple:
+        from ztdl_pipeline.core.text import split_xy
+
+        x, y = split_xy(features, "test")
+        return y, self.core().predict(trained.model, x)
+
 
 TEXT = TextFamily()

@@ -15,6 +15,7 @@ class SeriesFamily(Family):
     features_type = pa.Table
     hyper_type = SequenceHyper
     metadata_splits = ("train", "test", "naive_test", "test_stateless")
+    search_chronological, search_stratify = True, None  # a card search validates on the end of the training period
 
     @staticmethod
     def _core():
@@ -48,6 +49,10 @@ class SeriesFamily(Family):
 
     def verify(self, path, card, trained, data, signature: dict, **inputs) -> float:
         return self._core().verify_savedmodel(path, trained, data, inputs["raw"], signature)
+
+    def test_outputs(self, card, trained, features) -> tuple:
+        result = self._core().forecasts(trained, self.view(card, features), "test")
+        return result["y"], result["pred"]
 
     def outputs(self, data) -> dict:
         return self._core().describe_outputs(data.attrs)

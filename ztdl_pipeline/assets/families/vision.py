@@ -10,5 +10,11 @@ class VisionFamily(CoreFamily):
     core_module = "ztdl_pipeline.core.vision_models"
     hyper_type = VisionHyper
 
+    def test_outputs(self, card, trained, features) -> tuple:
+        from ztdl_pipeline.core.images import split_arrays
+
+        x, y = split_arrays(features, "test")
+        return y, self.core().predict(trained.model, x)
+
 
 VISION = VisionFamily()
