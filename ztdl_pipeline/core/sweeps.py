@@ -31,16 +31,18 @@ def banknotes_sweeps(card: Card, features, settings: Mapping[str, Any], profile:
                      seed_fn: Callable[[int], None] | None = None, jit_compile="auto",
                      log: Callable[[str], None] = print) -> Chapter:
     from ztdl_pipeline.core import plots, tabular
+    from ztdl_pipeline.core.progress import trainings
     from ztdl_pipeline.core.report import markdown_table
 
+    progress = trainings("banknotes sweeps", len(settings["learning_rates"]) + len(settings["batch_sizes"]), log)
     base = Hyper(epochs=settings["lr_epochs"], batch_size=16, optimizer="sgd", learning_rate=0.01, profile=profile)
     log(f"learning-rate sweep {settings['learning_rates']} for {base.epochs} epochs")
     by_lr = tabular.sweep(card, features, base, "learning_rate", settings["learning_rates"], seed_fn=seed_fn,
-                          jit_compile=jit_compile)
+                          jit_compile=jit_compile, progress=progress)
     batch_base = replace(base, epochs=settings["batch_epochs"])
     log(f"batch-size sweep {settings['batch_sizes']} for {batch_base.epochs} epochs")
     by_batch = tabular.sweep(card, features, batch_base, "batch_size", settings["batch_sizes"], seed_fn=seed_fn,
-                             jit_compile=jit_compile)
+                             jit_compile=jit_compile, progress=progress)
     sections = [
         ("Learning rate (SGD, batch 16)", markdown_table(HEADER, sweep_rows(by_lr, lr_book))),
         ("Batch size (SGD, lr 0.01)", markdown_table(HEADER, sweep_rows(by_batch, batch_book))),

@@ -256,9 +256,11 @@ def report_markdown(example: Card, trained: TrainedModel, metrics: Mapping[str, 
 
 
 def sweep(example: Card, frame: pd.DataFrame, base: Hyper, parameter: str, values: Sequence[Any],
-          *, seed_fn: Callable[[int], None] | None = None, jit_compile="auto") -> dict[str, dict[str, list[float]]]:
+          *, seed_fn: Callable[[int], None] | None = None, jit_compile="auto",
+          progress=None) -> dict[str, dict[str, list[float]]]:
     """Train the example once per value of one hyper-parameter, from the same initial weights (the book
-    resets weights between runs); return each run's history plus test accuracy."""
+    resets weights between runs); return each run's history plus test accuracy. `progress`
+    (core/progress.trainings) counts each training as it ends."""
     data = view(frame, example)
     x, y = xy(data, "train", one_hot_target=example.one_hot_target)
     x_test, y_test = xy(data, "test", one_hot_target=example.one_hot_target)
@@ -273,4 +275,6 @@ def sweep(example: Card, frame: pd.DataFrame, base: Hyper, parameter: str, value
         history["test_accuracy"] = [M.accuracy(y_test, model.predict(x_test, verbose=0))]
         history["seconds"] = [result["seconds"]]
         histories[str(value)] = history
+        if progress is not None:
+            progress.tick(f"{parameter}={value}")
     return histories

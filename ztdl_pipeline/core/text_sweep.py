@@ -22,9 +22,14 @@ BOOK = ("Plot only (L22878–22926): accuracy rises with the vocabulary and flat
         "training vocabulary (7,150 words); baseline 0.866.")
 
 
-def vocab_sweep(text, sizes: Sequence[int], epochs: int, batch_size: int, seed: int, seed_fn=None) -> list[dict]:
+def vocab_sweep(text, sizes: Sequence[int], epochs: int, batch_size: int, seed: int, seed_fn=None,
+                log=print) -> list[dict]:
     """For each max_features: CountVectorizer(stop_words='english') on the train split, Dense(1, sigmoid),
-    adam, `epochs` epochs; train and test accuracy (the solution's train_for_vocab_size)."""
+    adam, `epochs` epochs; train and test accuracy (the solution's train_for_vocab_size). Progress over the
+    sizes goes to `log` (core/progress.trainings)."""
+    from ztdl_pipeline.core.progress import trainings
+
+    progress = trainings("vocabulary sweep", len(sizes), log)
     splits = text["split"].to_numpy()
     y = text["label"].to_numpy().astype(np.int64)
     points = []
@@ -40,6 +45,7 @@ def vocab_sweep(text, sizes: Sequence[int], epochs: int, batch_size: int, seed: 
         points.append({"max_features": int(size), "words": len(vocabulary),
                        "train_accuracy": M.accuracy(y[splits == "train"], predict(model, x_train)),
                        "test_accuracy": M.accuracy(y[splits == "test"], predict(model, x_test))})
+        progress.tick(f"max_features={size}")
     return points
 
 
@@ -66,10 +72,10 @@ def sweep_plot(points: Sequence[Mapping[str, Any]], baseline: float) -> bytes:
 
 
 def sweep_report(text, sizes: Sequence[int], epochs: int, batch_size: int, seed: int, profile: str,
-                 seed_fn=None) -> Chapter:
+                 seed_fn=None, log=print) -> Chapter:
     """The sweep, its plot against the majority-class baseline, and the report's sections; the result holds
     the points, the baseline and the settings used; the UI shows each size's test accuracy."""
-    points = vocab_sweep(text, sizes, epochs, batch_size, seed, seed_fn)
+    points = vocab_sweep(text, sizes, epochs, batch_size, seed, seed_fn, log)
     share = float(text["label"].mean())
     baseline = max(share, 1 - share)
     images = {"vocab_sweep": sweep_plot(points, baseline)}

@@ -21,6 +21,7 @@ from ztdl_pipeline.core import metrics as M
 from ztdl_pipeline.core.chapter import Chapter, Run
 from ztdl_pipeline.core.models import make_optimizer
 from ztdl_pipeline.core.names import user_key
+from ztdl_pipeline.core.progress import trainings
 from ztdl_pipeline.core.report import markdown_table
 from ztdl_pipeline.core.specs import Hyper
 from ztdl_pipeline.core.training import compile_model
@@ -79,7 +80,7 @@ def digits_learning_curve_chapter(features, *, fractions: Sequence[float], epoch
         run.seed_fn(seed)
     model = build(example, I.table_attrs(features), hyper, run.jit_compile)
     points = learning_curve(model, train_xy, test_xy, fractions=fractions, epochs=epochs, batch_size=batch_size,
-                            n_classes=10, seed=seed)
+                            n_classes=10, seed=seed, progress=trainings("learning curve", len(fractions), log))
     table = markdown_table(["train images", "train accuracy (subset)", "test accuracy"],
                            [[p["train_size"], p["train_accuracy"], p["test_accuracy"]] for p in points])
     sections = [
@@ -107,6 +108,7 @@ def digits_improvements_chapter(features, *, variants: Sequence[str], base_repea
     if images:
         train_xy = (train_xy[0][:images], train_xy[1][:images])
     results: dict[str, dict] = {}
+    progress = trainings("digits improvements", sum(base_repeats if v == "base" else repeats for v in variants), log)
     for variant in variants:
         batch_norm, augmented = variant == "batch_norm", variant == "augmentation"
         runs = base_repeats if variant == "base" else repeats
@@ -121,7 +123,8 @@ def digits_improvements_chapter(features, *, variants: Sequence[str], base_repea
         results[variant] = repeat_train(
             build_variant, train_xy, test_xy, repeats=runs, epochs=variant_epochs, n_classes=10, seed=seed,
             batch_size=batch_norm_batch_size if batch_norm else batch_size,
-            steps_per_epoch=augmentation_steps_per_epoch if augmented else 0, seed_fn=seed_fn)
+            steps_per_epoch=augmentation_steps_per_epoch if augmented else 0, seed_fn=seed_fn, progress=progress,
+            label=variant)
         results[variant]["options"] = dict(options)
 
     def mean_std(values) -> str:
@@ -194,7 +197,7 @@ def cifar10_devices_chapter(features, *, epochs: int, batch_size: int, optimizer
         f"(+ MirroredStrategy if {device['replicas']} replicas > 1)")
     rows = device_comparison(build_model, x, y, devices=devices, epochs=epochs, batch_size=batch_size,
                              n_classes=10, seed=seed, mixed_precision=device["mixed_precision"],
-                             strategy=run.strategy, seed_fn=run.seed_fn)
+                             strategy=run.strategy, seed_fn=run.seed_fn, log=log)
     cpu = next((r for r in rows if r["device"].startswith("cpu")), rows[0])
     ours = markdown_table(
         ["device", "replicas", "batch", "precision", "seconds per epoch", "total s", "images/s (last epoch)",
@@ -226,9 +229,10 @@ def cifar10_devices_chapter(features, *, epochs: int, batch_size: int, optimizer
 
 def repeat_train(build_model: Callable[[], keras.Model], train_xy, test_xy, *, repeats: int, epochs: int,
                  batch_size: int, n_classes: int, seed: int, seed_fn: Callable[[int], None] | None = None,
-                 steps_per_epoch: int = 0) -> dict[str, Any]:
+                 steps_per_epoch: int = 0, progress=None, label: str = "") -> dict[str, Any]:
     """The book's repeat_train: `repeats` fresh models, validated on the test set every epoch; mean and std
-    over repeats of the train and test accuracy per epoch."""
+    over repeats of the train and test accuracy per epoch. `progress` (core/progress.trainings) counts each
+    model as it ends."""
     runs = []
     for repeat in range(repeats):
         if seed_fn:
@@ -240,6 +244,8 @@ def repeat_train(build_model: Callable[[], keras.Model], train_xy, test_xy, *, r
                              images_per_epoch=steps_per_epoch * batch_size or len(train_xy[0]),
                              validation=I.dataset(*test_xy, batch_size=1024, n_classes=n_classes))
         runs.append(result)
+        if progress is not None:
+            progress.tick(f"{label} run {repeat + 1}/{repeats}".strip())
     train_acc = np.array([r["history"]["accuracy"] for r in runs])
     test_acc = np.array([r["history"]["val_accuracy"] for r in runs])
     return {"repeats": repeats, "epochs": epochs, "batch_size": batch_size,
@@ -251,9 +257,10 @@ def repeat_train(build_model: Callable[[], keras.Model], train_xy, test_xy, *, r
 
 
 def learning_curve(model: keras.Model, train_xy, test_xy, *, fractions: Sequence[float], epochs: int,
-                   batch_size: int, n_classes: int, seed: int) -> list[dict[str, Any]]:
+                   batch_size: int, n_classes: int, seed: int, progress=None) -> list[dict[str, Any]]:
     """ch10: train on growing stratified subsets of the train split, each time reset to the same initial
-    weights (the book's model.set_weights(initial_weights)); accuracy on the subset and on the test split."""
+    weights (the book's model.set_weights(initial_weights)); accuracy on the subset and on the test split.
+    `progress` (core/progress.trainings) counts each subset's training as it ends."""
     from sklearn.model_selection import train_test_split
 
     x, y = train_xy
@@ -268,6 +275,8 @@ def learning_curve(model: keras.Model, train_xy, test_xy, *, fractions: Sequence
         points.append({"train_size": int(size),
                        "train_accuracy": M.accuracy(y[rows], predict(model, x[rows])),
                        "test_accuracy": M.accuracy(test_xy[1], predict(model, test_xy[0]))})
+        if progress is not None:
+            progress.tick(f"{int(size)} images")
     return points
 
 
@@ -328,17 +337,18 @@ def dtype_policy(name: str):
 def device_comparison(build_model: Callable[[], keras.Model], x: np.ndarray, y: np.ndarray, *,
                       devices: Sequence[str], epochs: int, batch_size: int, n_classes: int, seed: int,
                       mixed_precision: bool = False, strategy=None,
-                      seed_fn: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+                      seed_fn: Callable[[int], None] | None = None, log=None) -> list[dict[str, Any]]:
     """ch9: the same model trained on each device in turn (one replica, batch `batch_size`), then, when
     `strategy` holds several replicas, data-parallel with the global batch `batch_size × replicas` (the
-    book's batch_size=1024*NGPU). GPUs run mixed_float16 when asked; the CPU always float32."""
+    book's batch_size=1024*NGPU). GPUs run mixed_float16 when asked; the CPU always float32. Progress over
+    the trainings goes to `log` (core/progress.trainings)."""
     runs: list[tuple[str, int, Any, str]] = [
         (device, 1, None, "mixed_float16" if mixed_precision and device.startswith("gpu") else "float32")
         for device in devices]
     replicas = getattr(strategy, "num_replicas_in_sync", 1)
     if replicas > 1:
         runs.append((f"MirroredStrategy × {replicas}", replicas, strategy, keras.config.dtype_policy().name))
-    rows = []
+    rows, progress = [], trainings("device timing", len(runs), log) if log else None
     for label, copies, scope, policy in runs:
         if seed_fn:
             seed_fn(seed)
@@ -353,6 +363,8 @@ def device_comparison(build_model: Callable[[], keras.Model], x: np.ndarray, y: 
                      "precision": policy, "epoch_seconds": result["epoch_seconds"], "seconds": result["seconds"],
                      "images_per_second_last_epoch": round(len(x) / result["epoch_seconds"][-1], 1),
                      "final_loss": history["loss"][-1], "final_accuracy": history["accuracy"][-1]})
+        if progress is not None:
+            progress.tick(label)
     return rows
 
 

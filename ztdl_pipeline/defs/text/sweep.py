@@ -29,7 +29,7 @@ def sms_vocab_sweep(context: dg.AssetExecutionContext, config: VocabSweepConfig,
     settings = run_settings(context, config, storage)
     values = settings.values
     chapter = text_sweep.sweep_report(text, values["sizes"], values["epochs"], values["batch_size"], values["seed"],
-                                      settings.profile, compute.seed_everything)
+                                      settings.profile, compute.seed_everything, context.log.info)
     return chapter_output(storage, "sms_vocab_sweep", chapter, settings.adjustments)
 
 
