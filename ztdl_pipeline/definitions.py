@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ztdl_pipeline import automation, console, executors, settings, ui
+from ztdl_pipeline import automation, console, executors, recovery, settings, ui
 from ztdl_pipeline.alerts import failure_alerts
 from ztdl_pipeline.assets.sources import observation_sensor, source_asset, source_names
 from ztdl_pipeline.core import requirements
@@ -83,8 +83,10 @@ def location() -> dg.Definitions:
             assets=[source_asset(name, group) for name, group in sorted(sources.items())],
             jobs=[*group_jobs, retrain_job],
             schedules=[weekly_retrain],
-            # failure_alerts (ztdl_pipeline/alerts.py): failed runs -> log, alerts.jsonl, webhook
-            sensors=[observation_sensor(sources, interval_s), automation.automation_sensor(interval_s), failure_alerts],
+            # failure_alerts (ztdl_pipeline/alerts.py): failed runs -> log, alerts.jsonl, webhook; sweep_dead_runs
+            # (recovery.py): a killed run's pool slot is freed while the daemon runs
+            sensors=[observation_sensor(sources, interval_s), automation.automation_sensor(interval_s), failure_alerts,
+                     recovery.sweep_sensor(interval_s)],
             resources=resources(),
             loggers={"console": console.console_logger(level)},  # INFO unless $ZTDL_LOG_LEVEL says otherwise
             executor=executors.executor(),

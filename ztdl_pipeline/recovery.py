@@ -6,8 +6,8 @@ claimed: every later training step waits at "Step blocked by limit for pool gpu"
 monitoring cannot see this for CLI runs, nor for runs of the default run launcher (it has no worker
 health check); it only enforces start/cancel timeouts and frees the slots of runs that have ended.
 
-`sweep(instance)` does the rest, and `make run` / `make dev` call it first (`python -m
-ztdl_pipeline.recovery`):
+`sweep(instance)` does the rest: `make run` / `make dev` call it first (`python -m
+ztdl_pipeline.recovery`), and the `sweep_dead_runs` sensor repeats it wherever the daemon runs:
 
 - a run in STARTING, STARTED or CANCELING is dead when every process that worked on it (the pid of its
   RUN_START event and of its STEP_START events; Dagster records the emitting pid on every event) no
@@ -106,10 +106,10 @@ def verdict(run: RunProcesses, this_host: str, local_storage: bool,
     return True, f"its process (pid {pids} on host {this_host}) no longer exists: killed or crashed"
 
 
-def failure_message(run: RunProcesses, why: str, slots: Iterable[str]) -> str:
+def failure_message(run: RunProcesses, why: str, slots: Iterable[str], by: str = "ztdl_pipeline.recovery") -> str:
     held = sorted(set(slots))
     freed = f"; its slot in pool {', '.join(held)} is freed" if held else ""
-    return (f"Marked {'canceled' if run.status == 'CANCELING' else 'failed'} by ztdl_pipeline.recovery: "
+    return (f"Marked {'canceled' if run.status == 'CANCELING' else 'failed'} by {by}: "
             f"{why}{freed}. Materialize the selection again to finish it.")
 
 
@@ -160,8 +160,9 @@ def _processes(instance, run) -> RunProcesses:
 
 
 def sweep(instance, *, host: str | None = None, alive: Callable[[int, float | None], bool] = pid_alive,
-          dry_run: bool = False) -> SweepReport:
-    """End the dead runs of `instance` and free every slot held by an ended run; say what was done."""
+          dry_run: bool = False, by: str = "ztdl_pipeline.recovery") -> SweepReport:
+    """End the dead runs of `instance` and free every slot held by an ended run; say what was done (`by`: who
+    sweeps, for the runs' failure messages)."""
     from dagster import DagsterRunStatus, RunsFilter
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 
@@ -177,7 +178,7 @@ def sweep(instance, *, host: str | None = None, alive: Callable[[int, float | No
         if not dead:
             report.kept.append((run.run_id, why))
             continue
-        message = failure_message(processes, why, held.get(run.run_id, []))
+        message = failure_message(processes, why, held.get(run.run_id, []), by)
         new = "CANCELED" if run.status == DagsterRunStatus.CANCELING else "FAILURE"
         if not dry_run:
             if new == "CANCELED":
@@ -195,6 +196,27 @@ def sweep(instance, *, host: str | None = None, alive: Callable[[int, float | No
         status = ended.get(run_id) or ("deleted" if run is None else run.status.value)
         report.freed.append((run_id, status, pools))
     return report
+
+
+def sweep_sensor(interval_s: int):
+    """`sweep_dead_runs`: the same sweep every `interval_s` seconds wherever the daemon runs (`make dev`), so a
+    killed `dagster asset materialize` or `dg launch` never leaves the next run waiting for its `gpu` slot, even
+    when nobody runs `make sweep`. It launches nothing; what it ended is in its tick log and the daemon's log."""
+    import dagster as dg
+
+    @dg.sensor(name="sweep_dead_runs", minimum_interval_seconds=interval_s,
+               default_status=dg.DefaultSensorStatus.RUNNING,
+               description="End this machine's runs whose process is gone (killed, crashed) and free the pool "
+                           "slots ended runs still hold: the same as `make sweep` (ztdl_pipeline/recovery.py)")
+    def _sweep(context):  # (unannotated: dg is imported locally, and annotations are strings here)
+        report = sweep(context.instance, by="ztdl_pipeline.recovery (the daemon's sweep_dead_runs sensor)")
+        lines = report.lines()
+        if report.ended or report.freed:
+            for line in lines:
+                context.log.warning(f"recovery: {line}")
+        return dg.SkipReason("; ".join(lines))
+
+    return _sweep
 
 
 def main(argv: list[str] | None = None) -> int:

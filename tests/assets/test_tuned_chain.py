@@ -135,6 +135,9 @@ def test_each_trial_is_logged_as_it_finishes(resumed):
     logged = [m for m in messages if m.startswith(f"{TUNED} trial ")]
     assert len(logged) == TRIALS - killed_at
     assert all("validation score" in m and "learning_rate=" in m for m in logged)
+    # the resumed run says so before its first trial
+    assert any(m.startswith(f"resuming {TUNED}'s search from {killed_at} finished trial(s) of {TRIALS}")
+               for m in messages), [m for m in messages if "search" in m]
 
 
 def test_the_same_seed_gives_the_same_trial_in_another_process(resumed):

@@ -81,31 +81,44 @@ def _probe_claim(instance) -> bool:
     return status.is_claimed
 
 
-def test_killed_training_run_is_failed_and_frees_the_gpu_slot(tmp_path, mirror):
-    import dagster as dg
-
+def _home(tmp_path: Path) -> Path:
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")  # exactly what the Makefile writes
+    return home
+
+
+def _killed_training_run(instance, env: dict[str, str], log: Path) -> str:
+    """The id of a run SIGKILLed inside its training step, checked to be STARTED and to hold the gpu slot."""
+    import dagster as dg
+
+    first = _materialize(env, log, LONG_TRAINING)
+    try:
+        run_id = _wait_for_training(instance, first, log)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    assert first.returncode == -signal.SIGKILL
+    # the dead run is still STARTED and still holds the slot: any other training step would block
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
+    assert _claimed(instance) == [(run_id, STEP)]
+    assert not _probe_claim(instance), "a second run could take the slot: the test did not reproduce the fault"
+    return run_id
+
+
+def test_killed_training_run_is_failed_and_frees_the_gpu_slot(tmp_path, mirror):
+    import dagster as dg
+
+    home = _home(tmp_path)
     env = _env(home, tmp_path / "data", mirror)
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.event_log_storage.get_pool_config().default_pool_limit == 1
         assert instance.run_monitoring_enabled
 
-        first = _materialize(env, tmp_path / "first.log", LONG_TRAINING)
-        try:
-            run_id = _wait_for_training(instance, first, tmp_path / "first.log")
-        finally:
-            if first.poll() is None:
-                os.killpg(first.pid, signal.SIGKILL)
-            first.wait(timeout=30)
-        assert first.returncode == -signal.SIGKILL
-
-        # (1) the dead run is still STARTED and still holds the slot: any other training step would block
-        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
-        assert _claimed(instance) == [(run_id, STEP)]
-        assert not _probe_claim(instance), "a second run could take the slot: the test did not reproduce the fault"
+        # (1) a training run killed with SIGKILL
+        run_id = _killed_training_run(instance, env, tmp_path / "first.log")
 
         # (2) the sweep ends the dead run and frees its slot
         sweep = subprocess.run([sys.executable, "-m", "ztdl_pipeline.recovery"], cwd=REPO, env=env,
@@ -143,3 +156,37 @@ def test_killed_training_run_is_failed_and_frees_the_gpu_slot(tmp_path, mirror):
         assert not [e for e in instance.all_logs(latest.run_id) if "blocked by limit" in (e.message or "")]
         assert (tmp_path / "data" / "fast" / "models" / "banknotes_logreg" / "model.keras").is_file()
         assert _claimed(instance) == []
+
+
+def test_the_daemon_sweeps_a_killed_run_by_itself(tmp_path, mirror):
+    """While the daemon runs (`make dev`), nobody has to run `make sweep`: its `sweep_dead_runs` sensor ends the
+    killed run and frees its slot within a few ticks, so the next `dagster asset materialize` of the same
+    chain (docs/tuning.md: "kill the command and run it again") never waits for the dead run's slot."""
+    import dagster as dg
+
+    home = _home(tmp_path)
+    env = _env(home, tmp_path / "data", mirror)
+    env["ZTDL_SENSOR_INTERVAL_S"] = "5"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = _killed_training_run(instance, env, tmp_path / "killed.log")
+        log = tmp_path / "daemon.log"
+        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=REPO, env=env,
+                                  stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and instance.get_run_by_id(run_id).status != dg.DagsterRunStatus.FAILURE:
+                if daemon.poll() is not None:
+                    pytest.fail(f"the daemon ended ({daemon.returncode}):\n{log.read_text()[-4000:]}")
+                time.sleep(1)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+                daemon.wait()
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE, log.read_text()[-4000:]
+        failure = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[-1]
+        assert "no longer exists" in failure.dagster_event.message
+        assert "sweep_dead_runs sensor" in failure.dagster_event.message  # the daemon did it, not a command
+        assert _claimed(instance) == [] and _probe_claim(instance)

@@ -169,7 +169,13 @@ def _searched(search: Search, card, objective):
     from ztdl_pipeline.core import tuning as T
 
     tuned = tuned_card(card)
-    outcome = T.search(objective, search.tuning, search.storage, search.study,
+    def on_start(finished: int, seconds: float) -> None:
+        if finished:  # a killed or finished search of the same settings: only the remainder runs
+            search.context.log.info(f"resuming {tuned.name}'s search from {finished} finished trial(s) of "
+                                    f"{search.tuning.trials} ({seconds:.0f} s of the {search.tuning.timeout_s:g} s "
+                                    "budget already spent)")
+
+    outcome = T.search(objective, search.tuning, search.storage, search.study, on_start=on_start,
                        on_trial=trial_logger(search.context, tuned.name, search.tuning.trials))
     if outcome.best is None:
         raise dg.Failure(f"{tuned.name}: no trial of study {search.study} completed ({outcome.finished} finished, "

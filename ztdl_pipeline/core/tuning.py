@@ -129,13 +129,17 @@ def describe(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 
 
 def search(objective: Callable[[dict[str, Any]], Any], tuning: Tuning, storage: Any, name: str, *,
-           on_trial: Callable[[dict[str, Any], int], None] | None = None) -> Outcome:
+           on_trial: Callable[[dict[str, Any], int], None] | None = None,
+           on_start: Callable[[int, float], None] | None = None) -> Outcome:
     """Run the search `name` in `storage` until `tuning`'s budgets are spent.
 
     `objective(params)` trains one setting and returns a TrialResult (score nan: diverged).
-    `on_trial(trial, finished)` hears of each trial as it ends (log it, or raise to stop the search)."""
+    `on_trial(trial, finished)` hears of each trial as it ends (log it, or raise to stop the search);
+    `on_start(finished, seconds)` of what the study already held (a resumed search: finished > 0)."""
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True)
     before = len(counted(study))
+    if on_start is not None:
+        on_start(before, sum(map(_seconds, counted(study))))
     ran = 0
 
     def run(trial: optuna.Trial) -> float:
