@@ -69,3 +69,19 @@ def test_the_gate_also_refuses_a_model_no_better_than_its_baseline_or_worse_than
 def test_an_unmeasured_noise_refuses():
     decision = decide_tuned(_comparison(0.98, 0.85, float("nan")), baseline=0.5)
     assert not decision.passed and "could not be measured" in decision.reasons[0]
+
+
+def test_the_trials_table_marks_an_interrupted_trial_and_shows_no_time_for_it():
+    """A trial whose process was killed ends as FAIL when the next worker notices, minutes later: its 'seconds'
+    would be that wait, not compute, so the table shows none, and says it was not counted."""
+    from ztdl_pipeline.core.tuned_report import trials_table
+
+    def trial(number, state, seconds, diverged=False):
+        return {"number": number, "state": state, "params": {"units": 8}, "value": 0.9 if state == "COMPLETE" else None,
+                "validation_loss": 0.1, "best_epoch": 3, "seconds": seconds, "diverged": diverged}
+
+    rows = trials_table([trial(0, "COMPLETE", 12.5), trial(1, "FAIL", 531.6), trial(2, "FAIL", 4.2, diverged=True)],
+                        ["units"]).splitlines()[2:]
+    assert rows[0].startswith("| 0 | complete |") and rows[0].endswith("| 12.5 |")
+    assert "interrupted; not counted" in rows[1] and "531.6" not in rows[1] and rows[1].endswith("| — |")
+    assert "fail (diverged)" in rows[2] and rows[2].endswith("| 4.2 |")

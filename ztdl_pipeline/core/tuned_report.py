@@ -43,11 +43,23 @@ def _value(value: Any) -> Any:
     return f"{value:.4g}" if isinstance(value, float) else value
 
 
+def _state(trial: Mapping[str, Any]) -> str:
+    if trial['diverged']:
+        return "fail (diverged)"
+    if trial['state'] in ("FAIL", "RUNNING"):  # its process was killed: never counted, its time not known
+        return trial['state'].lower() + " (interrupted; not counted)"
+    return trial['state'].lower()
+
+
+def _counted(trial: Mapping[str, Any]) -> bool:
+    return trial['state'] == "COMPLETE" or bool(trial['diverged'])
+
+
 def trials_table(trials: Sequence[Mapping[str, Any]], params: Sequence[str]) -> str:
-    rows = [[t['number'], t['state'].lower() + (" (diverged)" if t['diverged'] else ""),
-             *[_value(t['params'].get(p, "—")) for p in params],
+    """Every trial; an interrupted one shows no seconds (its end is when the next worker noticed it had died)."""
+    rows = [[t['number'], _state(t), *[_value(t['params'].get(p, "—")) for p in params],
              t['value'] if t['value'] is not None else "—", _value(t.get('validation_loss')) or "—",
-             t['best_epoch'] or "—", t['seconds']] for t in trials]
+             t['best_epoch'] or "—", f"{t['seconds']:.1f}" if _counted(t) else "—"] for t in trials]
     return markdown_table(["trial", "state", *params, "validation score", "validation loss", "best epoch",
                            "seconds"], rows)
 
@@ -141,8 +153,8 @@ def markdown(card, metrics: Mapping[str, Any], images: Mapping[str, bytes], embe
             ["budgets", f"{t['trials']} trials, {t['timeout_s']:g} s of trial compute (card{fast})"],
             ["finished trials", s["finished"]], ["ran in this materialization", s["ran_now"]],
             ["resumed from", f"{s['resumed_from']} finished trials" if s["resumed_from"] else "— (a fresh search)"],
-            ["stopped by", s["stopped_by"]], ["search compute (s)", s["search_seconds"]],
-            ["final training (s)", metrics["final_seconds"]], ["study", f"`{s['study']}`"],
+            ["stopped by", s["stopped_by"]], ["search compute (s)", f"{s['search_seconds']:.1f}"],
+            ["final training (s)", f"{metrics['final_seconds']:.1f}"], ["study", f"`{s['study']}`"],
             ["storage", metrics["storage"]]])),
         ("Trials", trials_table(s["trials"], s["params"])),
         ("Parameter importance", markdown_table(["parameter", "fANOVA importance"], list(importances.items()))
