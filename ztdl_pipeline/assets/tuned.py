@@ -169,6 +169,7 @@ def _searched(search: Search, card, objective):
     from ztdl_pipeline.core import tuning as T
 
     tuned = tuned_card(card)
+
     def on_start(finished: int, seconds: float) -> None:
         if finished:  # a killed or finished search of the same settings: only the remainder runs
             search.context.log.info(f"resuming {tuned.name}'s search from {finished} finished trial(s) of "
