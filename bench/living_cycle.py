@@ -116,7 +116,7 @@ def measure(work: Path, mirror: Path, timeout_s: float) -> dict:
     finally:
         stop(serve)
         stop(dev)
-    return {"full_make_run_s": round(full_s, 1), "noop_make_run_s": round(noop_s, 1),
+    return {"full_make_run_s": round(full_s, 1), "noop_make_run_s": round(noop_s, 2),
             "full_over_noop": round(full_s / noop_s, 1), "noop_replayed_stamp": replayed,
             "change_to_served_s": round(served - appended, 1),
             "change_to_observed_s": round(observed - appended, 1) if observed else None,
