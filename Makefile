@@ -95,7 +95,7 @@ sweep: install home
 	$(BIN)/python -m ztdl_pipeline.recovery
 	$(BIN)/python -m ztdl_pipeline.migrate
 
-# run.py sweeps dead runs and carries old keys' history over first (as `make sweep` does), in its own process;
+# run.py ends dead runs and carries old keys' history over first (what `make sweep` does), in the same process;
 # with nothing changed since its last "nothing to do" it replays that and loads nothing (ztdl_pipeline/run_stamp.py)
 run: install home
 	$(BIN)/python -m ztdl_pipeline.run --select '$(SELECT)' $(if $(FORCE),--force,) $(if $(LOG_LEVEL),--log-level $(LOG_LEVEL),)

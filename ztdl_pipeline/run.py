@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     # the run observes the sources it reads first, so each raw asset records the version it read
     todo.observe = sorted((k for k in _upstream(graph, todo.run) if names.split_key(k.path)[0] == "sources"
                            and names.split_key(k.path)[1] not in unavailable), key=lambda k: k.path)
-    print("\n".join(plan_lines(todo)))
+    print("\n".join(plan_lines(todo)), flush=True)  # before the run's own lines
     if args.dry_run:
         return 0
     code, run_id = launch(todo.selection(), os.environ[settings.LOG_LEVEL_ENV]) if todo.run else (0, None)
@@ -179,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     if code == 0:  # stamp the plan a rerun would make now, if it is "nothing to do" (run_check.py)
         from ztdl_pipeline.run_check import remember
 
-        remember(stamp_settings, args.select, graph, selected, sources, defs.resources["data_source"])
+        try:  # only ever saves time: a failed check costs the next no-op its shortcut, never this run its result
+            remember(stamp_settings, args.select, graph, selected, sources, defs.resources["data_source"])
+        except Exception as error:  # noqa: BLE001
+            print(f"run: no stamp for the next no-op run ({type(error).__name__}: {error})", file=sys.stderr)
     return code
 
 
