@@ -47,12 +47,12 @@ def earlier_rows(profile: str, rerun: list[str]) -> tuple[list, dict | None]:
         return [], None
     kept = [TunedRow(**row) for row in previous["rows"] if row["example"] not in rerun]
     merged = previous.get("merged") or []
-    earlier = [m for m in merged if set(m["examples"]) - set(rerun)] or [
-        {"finished": previous["finished"], "examples": [r.example for r in kept], "load_start": previous["load_start"],
-         "load_end": previous["load_end"], "root": previous["root"]}]
-    for entry in earlier:
-        entry["examples"] = [e for e in entry["examples"] if e not in rerun]
-    return kept, {"earlier": [e for e in earlier if e["examples"]]}
+    before = {e for entry in merged for e in entry["examples"]}
+    own = {"finished": previous["finished"], "load_start": previous["load_start"], "load_end": previous["load_end"],
+           "root": previous["root"], "examples": [row["example"] for row in previous["rows"]
+                                                   if row["example"] not in before]}
+    earlier = [{**entry, "examples": [e for e in entry["examples"] if e not in rerun]} for entry in [*merged, own]]
+    return kept, {"earlier": [entry for entry in earlier if entry["examples"]]}
 
 
 def materialize(card: str, reports_only: bool) -> dict:
@@ -105,7 +105,7 @@ def render(rows, runs: list[dict], meta: dict) -> str:
              "| example | wall seconds | what ran | trials run now | tuned gate | failed steps |",
              "|---|---:|---|---:|---|---|"]
     lines += [f"| `{r['card']}` | {r['seconds']} | {'the report' if r['reports_only'] else 'the whole chain'} | "
-              f"{r['ran_now']} | {'refused' if r['gate_refused'] else 'passed'} | {'; '.join(r['failures']) or '—'} |"
+              f"{r['ran_now']} | {'refused' if r['gate_refused'] else 'passed' if r['success'] else '—'} | {'; '.join(r['failures']) or '—'} |"
               for r in runs]
     return "\n".join(lines) + "\n"
 

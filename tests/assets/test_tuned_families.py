@@ -56,3 +56,34 @@ def test_a_family_tuned_chain_searches_its_own_model_and_gates_its_export(data_e
         assert any("not by more than the noise" in r or "baseline" in r for r in gate["reasons"])
     assert (data_env / "exports" / tuned / "1" / "saved_model.pb").is_file() == beats
     assert not (data_env / "exports" / card).exists()  # the book-settings export is another asset, untouched
+
+
+@pytest.mark.fault
+def test_a_card_search_killed_after_a_trial_resumes_with_only_the_remaining_trials(data_env, monkeypatch):
+    """The study of a card search is durable like a tabular one: a materialization that dies after its first
+    trial (raised from the hook that hears of each finished trial) leaves one finished trial,
+    and the next run adds only the two remaining."""
+    from tests.faults import Killed
+    from ztdl_pipeline.assets import tuned as tuned_assets
+    from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
+
+    tuned, instance = "sms_bow_tuned", dg.DagsterInstance.ephemeral()
+
+    def run():
+        return dg.materialize([*ALL_ASSETS, *ALL_CHECKS], resources=resources(), instance=instance,
+                              selection=dg.AssetSelection.assets(key("models", tuned)).upstream(), raise_on_error=False)
+
+    real = tuned_assets.trial_logger
+
+    def dies_after_one(context, name, budget):
+        def heard(trial, finished):
+            raise Killed(f"killed after trial {trial['number']} ({finished} finished)")
+
+        return heard
+
+    monkeypatch.setattr(tuned_assets, "trial_logger", dies_after_one)
+    assert not run().success
+    monkeypatch.setattr(tuned_assets, "trial_logger", real)
+    [model] = run().asset_materializations_for_node(f"models__{tuned}_model")
+    metadata = {k: v.value for k, v in model.metadata.items()}
+    assert (metadata["resumed_from"], metadata["ran_now"], metadata["finished_trials"]) == (1, 2, 3)
