@@ -15,6 +15,8 @@
 5. It prints INFO and above, the run's start and end and any failed check (`--log-level debug`, $ZTDL_LOG_LEVEL
    or `make run LOG_LEVEL=debug`: every Dagster event), then a summary per example read back from the instance:
    the gate metric against its threshold, the version published or why none, the report's and export's paths.
+   It exits 0 when the run's only failed steps are export gates refusing their model (Dagster marks such a run
+   failed; the summary names the refusals), 1 when anything else failed.
 6. Runs whose process died are ended first (recovery.py) and history under old keys carried over (migrate.py),
    in this process. After a run or a no-op whose plan is "nothing to do", that plan is stamped (run_stamp.py):
    the next `make run` of the selection with nothing changed prints it again without loading anything.
@@ -175,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     code, run_id = launch(todo.selection(), os.environ[settings.LOG_LEVEL_ENV]) if todo.run else (0, None)
     with dg.DagsterInstance.get() as instance:
         outcomes = summary.outcomes(instance, graph, todo, selected, run_id)
+        refused = summary.refusals_only(instance, run_id) if code != 0 and run_id else []
     print("\n".join(summary_lines(outcomes, run_id)))
+    if refused:  # a gate that refuses a model is an answer, not an error: every step it had to run did
+        print(f"run: done; the export gate refused {', '.join(refused)} (Dagster marks the run failed for that)")
+        code = 0
     if code == 0:  # stamp the plan a rerun would make now, if it is "nothing to do" (run_check.py)
         from ztdl_pipeline.run_check import remember
 

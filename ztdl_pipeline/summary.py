@@ -28,6 +28,16 @@ def launched_run(instance: dg.DagsterInstance, pid: int, since: datetime) -> str
     return None
 
 
+def refusals_only(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The examples whose export gate refused their model, when those refusals are the run's only failed steps
+    (the gate did its job: every training and report ran); [] when another step failed, or none did."""
+    failed = [entry.step_key or "" for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
+    suffix = f"_report_{GATE_CHECK}"
+    if not failed or not all(step.endswith(suffix) for step in failed):
+        return []
+    return sorted(names.split_key(tuple(step.removesuffix("_" + GATE_CHECK).split("__")))[1] for step in failed)
+
+
 def _metadata_value(entry):
     return getattr(entry, "value", entry)
 
