@@ -5,6 +5,9 @@
 #                  file stays on one worker, so its module-scoped group runs happen once; TEST_WORKERS=0: one process)
 #   make test-faults  the fault cases only (tests marked `fault`)
 #   make test-book book-settings runs compared with the book's numbers (slow)
+#   make test-docs every shell command of the README and docs/*.md run as written in a scratch clone (fast
+#                  profile; servers started, asked and stopped on their documented ports; `make test` runs the
+#                  README's single-example commands)
 #   make results   docs/results.md: every example's book number next to ours, from the book-profile reports
 #   make dev       Dagster web UI + daemon on http://127.0.0.1:3000
 #   make sweep     end runs whose process died (killed, crashed) and free the pool slots they held
@@ -37,7 +40,7 @@ EXTRA_STAMPS := $(foreach extra,$(subst $(comma), ,$(EXTRAS)),$(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test test-faults test-book results dev serve bench lint clean home sweep screenshots tensorboard mlflow
+.PHONY: install run test test-faults test-book test-docs results dev serve bench lint clean home sweep screenshots tensorboard mlflow
 
 install: $(STAMP) $(EXTRA_STAMPS)
 
@@ -113,6 +116,10 @@ screenshots: install
 
 test-book: install
 	$(BIN)/python -m pytest -q -ra -m book
+
+# the docs' commands as written (tests/e2e/test_docs_run.py): one process, documents in order; -s shows the summary
+test-docs: install
+	$(BIN)/python -m pytest -q -ra -s -p no:xdist -m docs tests/e2e/test_docs_run.py
 
 # docs/results.md from the book profile's reports under $(ZTDL_DATA_DIR) (default ./data): run the book profile first
 results: install

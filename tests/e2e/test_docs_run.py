@@ -1,0 +1,97 @@
+"""Every shell command of the README and docs/*.md, run as written (issue 18; `make test-docs`).
+
+One scratch copy of the repository (tests/doc_shell.py) for all documents, the README first and the docs in
+name order, so a document sees what the ones before it made, as a reader who followed the README would; each
+document gets a fresh terminal (its `export`s and `&` jobs end with it). Everything runs at the fast profile.
+A server a reader leaves running (`make dev`, `make serve`, `make tensorboard`, ...) is started in the
+background, asked over HTTP until it answers with its own JSON, and stopped when its document ends. A block
+with a program this machine lacks (docker, a cluster, the system's services) is skipped with the reason; a
+command too long to run here stands in NOT_LITERAL with the reason, and a test keeps that table small. A
+failure names the file and line, the command and the tail of its output.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.doc_commands import absent_paths, all_steps, not_here, server_of
+from tests.doc_shell import Reader, failure, scratch_copy
+
+pytestmark = [pytest.mark.docs, pytest.mark.e2e]
+
+STEPS = all_steps()
+BLOCKED = not_here(STEPS)
+NOT_LITERAL = {  # doc:line -> why that command does not run here as written
+    "README.md:10": "`make test` is the whole suite (about 15 minutes on 2 cores), this test among it",
+    "docs/benchmarks.md:10": "`make bench` runs every benchmark (tens of minutes); bench/ has its own tests",
+}
+PREPARE = {  # doc -> (what it takes for granted, the command that makes it so, run before its first step)
+    "docs/serving.md": ("the README's `make run` at the book's settings published wifi_fc (served by `make serve`)",
+                        "ZTDL_PROFILE=book make run SELECT='+key:\"exports/wifi_fc_export\"'"),
+}
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory, mirror):
+    base = tmp_path_factory.mktemp("docs_run")
+    (base / "clone").mkdir()
+    env = scratch_copy(base / "clone", mirror)
+    reading = Reader(base / "clone", env, base / "logs", prepare=PREPARE)
+    started = time.monotonic()
+    yield reading
+    print("\n" + reading.close(time.monotonic() - started))
+
+
+def _skip_reason(step) -> str | None:
+    if step.block in BLOCKED:
+        return BLOCKED[step.block]
+    if absent_paths(step):
+        return f"names {', '.join(absent_paths(step))}, which this machine lacks (a reader's own copy)"
+    return NOT_LITERAL.get(step.where)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.where)
+def test_the_documented_command_runs_as_written(step, reader):
+    reason = _skip_reason(step)
+    if reason:
+        reader.skipped[reason.split(" (")[0]].append(step.where)
+        pytest.skip(reason)
+    outcome = reader.read(step)
+    problem = failure(outcome)
+    assert problem is None, problem
+
+
+def _answers(reader, doc: str, kind: str) -> list[dict]:
+    return [o.answers for o in reader.outcomes.values()
+            if o.step.doc == doc and o.answers and server_of(o.step).kind == kind]
+
+
+def test_tensorboard_lays_two_trainings_curves_side_by_side(reader):
+    """docs/tracking.md: after two trainings of banknotes_logreg, `make tensorboard` serves both runs, each
+    with a loss value per epoch (what its chart draws)."""
+    answers = _answers(reader, "docs/tracking.md", "tensorboard")
+    assert answers, "docs/tracking.md's `make tensorboard` did not answer (see its step)"
+    curves = {run: points for run, points in answers[-1]["curves"].items()
+              if run.startswith("banknotes_logreg/") and run.endswith("/train")}
+    assert len(curves) >= 2, f"two trainings' runs expected, TensorBoard shows {sorted(answers[-1]['curves'])}"
+    for run, points in curves.items():
+        assert len(points) >= 2 and [p[1] for p in points] == sorted(p[1] for p in points), (run, points)
+
+
+def test_mlflow_lays_two_trainings_curves_side_by_side(reader):
+    """docs/tracking.md: `make mlflow` after two recorded trainings of banknotes_logreg serves both runs, each
+    with its per-epoch loss history."""
+    answers = _answers(reader, "docs/tracking.md", "mlflow")
+    assert answers, "docs/tracking.md's `make mlflow` did not answer (see its step)"
+    runs = {run: c["loss"] for run, c in answers[-1]["curves"].items() if c["experiment"] == "banknotes_logreg"}
+    assert len(runs) >= 2, f"two trainings expected in MLflow, found {answers[-1]}"
+    for run, history in runs.items():
+        assert len(history) >= 2, (run, history)
+
+
+def test_the_commands_not_run_as_written_stay_few():
+    assert len(NOT_LITERAL) <= 3, "run them (a smaller SELECT in the docs, or a faster target) instead"
+    known = {s.where for s in STEPS}
+    assert set(NOT_LITERAL) <= known, f"entries for commands the docs no longer show: {set(NOT_LITERAL) - known}"
