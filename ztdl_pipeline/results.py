@@ -71,6 +71,16 @@ def report_rows(root: Roots) -> list[list[Any]]:
             for row in report_numbers(report, book, read_metrics(root, report))]
 
 
+def claim_rows(root: Roots) -> list[list[Any]]:
+    """What the book shows only as a plot or a sentence (a catalogue module's REPORT_CLAIMS: {report name: its
+    core.report.BookClaim tuple}), each number our report measured for it beside the claim."""
+    from ztdl_pipeline import catalog
+    from ztdl_pipeline.core.results import claim_rows as rows_of
+
+    return [row for _, module in catalog.modules() for report, claims in getattr(module, "REPORT_CLAIMS", {}).items()
+            for row in rows_of(report, claims, read_metrics(root, report))]
+
+
 def tuned_rows(root: Roots) -> list:
     """The tuned variant of every example whose card declares a search, from reports/<card>_tuned/metrics.json."""
     from ztdl_pipeline import catalog
@@ -137,7 +147,7 @@ def write(root: Roots, out: Path, *, keep_previous: bool = False) -> Path:
                       "previous generation of this file (their run, date and commit columns name the run)")
     text = render(heads, others, root=where, machine=machine(), generated=time.strftime("%Y-%m-%d %H:%M %Z"),
                   reports=reports, tuned={row.example: tuned_cell(row) for row in tuned},
-                  tuned_section=render_tuned(tuned))
+                  tuned_section=render_tuned(tuned), claims=claim_rows(roots))
     return atomic.write_text(out, text)
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from tests.conftest import assert_every_gate_passed_and_exported, group_run, report_metrics
 from ztdl_pipeline.catalog import card
-from ztdl_pipeline.catalog.tabular import BATCH_BOOK, CARDS, CLASSIC, LR_BOOK
+from ztdl_pipeline.catalog.tabular import BATCH_BOOK, CARDS, CLASSIC, LR_BOOK, REPORT_CLAIMS
+from ztdl_pipeline.catalog.tabular_chapters import EXPERIMENT_NUMBERS
+from ztdl_pipeline.core.results import agrees, number_verdict
 
 pytestmark = pytest.mark.book
 
@@ -76,3 +78,24 @@ def test_scikit_learn_comparisons_agree_with_every_printed_number(book_run, spec
     metrics = report_metrics(root, spec.name)
     assert metrics["profile"] == "book" and metrics["random_forest"]["seed_spread"]["seeds"] == spec.settings["seeds"]
     assert metrics["comparison"] == {"numbers": len(spec.book), "agreeing": len(spec.book), "problems": []}
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENT_NUMBERS))
+def test_chapter_experiments_agree_with_every_printed_number(book_run, name):
+    """ch5's experiments the book shows as plots, where it prints a number for them (the optimizer comparison's
+    plain SGD run is the learning-rate sweep's lr 0.01 run)."""
+    _, root = book_run
+    metrics = report_metrics(root, name)
+    assert metrics["profile"] == "book"
+    verdicts = {f"{n.split}/{n.metric}": number_verdict(metrics[n.split][n.metric], n) for n in EXPERIMENT_NUMBERS[name]}
+    assert all(agrees(v) for v in verdicts.values()), verdicts
+
+
+def test_some_initializations_do_not_even_converge(book_run):
+    """The book's words for its initializer comparison, at its settings (10 epochs of SGD): all-zero kernels never
+    can (no gradient reaches a hidden unit), and the criterion is stated in the claim."""
+    _, root = book_run
+    metrics = report_metrics(root, "banknotes_initializers")
+    assert "0.9" in REPORT_CLAIMS["banknotes_initializers"][0].claim
+    assert "zeros" in metrics["not_converged"] and metrics["convergence"]["not_converged"] >= 1
+    assert metrics["convergence"]["converged"] >= 3  # lecun, he and glorot scaling exist to make deep tanh nets train

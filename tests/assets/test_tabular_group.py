@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -227,3 +228,34 @@ def test_scikit_learn_comparisons_report_every_printed_number_and_export_nothing
     rows = [row for row in results.report_rows(root) if row[0] == f"reports/{spec.name}"]
     assert [row[1] for row in rows] == [f"{n.split}/{n.metric}" for n in spec.book]
     assert all(row[3] is not None and results.agrees(row[4]) for row in rows), rows
+
+
+@pytest.mark.parametrize("spec", tabular.EXPERIMENTS, ids=lambda spec: spec.name)
+def test_chapter_experiments_write_their_report_plots_and_results_rows(tabular_run, spec):
+    """reports/<name>_report (ch5's experiments the book shows as plots): the report and its plots on disk, the
+    fast profile's epochs in every history, nothing exported, and the results table's rows carrying its numbers
+    (each claim's measured numbers, each printed number with its verdict)."""
+    from ztdl_pipeline import results
+
+    _, root = tabular_run
+    metrics = report_metrics(root, spec.name)
+    folder = root / "reports" / spec.name
+    pictures = sorted(folder.glob("*.png"))
+    assert pictures and all(p.read_bytes().startswith(PNG_MAGIC) for p in pictures)
+    assert all(f"({p.name})" in (folder / "report.md").read_text() for p in pictures)
+    epochs = {**spec.settings, **spec.fast}.get("epochs")
+    assert all(len(h["loss"]) == epochs for h in metrics.get("histories", {}).values())
+    assert not (root / "exports" / spec.name).exists()
+    claims = [row for row in results.claim_rows(root) if row[0] == f"reports/{spec.name}"]
+    measured = [m for claim in tabular.REPORT_CLAIMS.get(spec.name, ()) for m in claim.measured]
+    assert [row[2] for row in claims] == measured
+    for row in claims:
+        split, metric = row[2].split("/")
+        assert row[3] == (metrics[split][metric] if metrics[split][metric] is not None else "—")
+    printed = [row for row in results.report_rows(root) if row[0] == f"reports/{spec.name}"]
+    assert len(printed) == len(spec.book) and all(results.agrees(row[4]) for row in printed), printed
+    if spec.tensorboard:  # ch5 ex4: event files where `make tensorboard` looks, the checkpoint beside the data
+        logs = Path(metrics["tensorboard"])
+        assert logs.is_relative_to(root / "tensorboard" / spec.name) and list(logs.glob("*/events.out.tfevents.*"))
+        assert Path(metrics["checkpoint"]["path"]) == root / "checkpoints" / spec.name / "best.keras"
+        assert Path(metrics["checkpoint"]["path"]).is_file()

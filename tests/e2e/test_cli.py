@@ -167,7 +167,7 @@ def test_asset_list_and_validate(cli_env):
     expected = ({user_key("raw", n) for n in datasets} | {user_key("features", f.dataset) for f in tabular.FEATURES}
                 | {user_key(layer, e.name) for e in tabular.CARDS for layer in ("models", "reports", "exports")}
                 | {user_key("predictions", p.name) for p in tabular.PREDICTIONS} | {"reports/banknotes_sweeps_report"}
-                | {user_key("reports", spec.name) for spec in tabular.CLASSIC})
+                | {user_key("reports", spec.name) for spec in (*tabular.CLASSIC, *tabular.EXPERIMENTS)})
     assert listed == expected
 
     proc = _dagster(cli_env, "asset", "list", "-m", "ztdl_pipeline.definitions", "--select", 'key:"raw/*"')

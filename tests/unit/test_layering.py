@@ -71,6 +71,8 @@ def test_every_reference_in_the_catalogue_resolves():
                    for lesson in getattr(module, "LESSONS", ())]
     references += [(f"{spec.name}/{estimator.name}", estimator.factory) for _, module in catalog.modules()
                    for spec in getattr(module, "CLASSIC", ()) for estimator in spec.estimators]
+    references += [(spec.name, spec.function) for _, module in catalog.modules()
+                   for spec in getattr(module, "EXPERIMENTS", ())]
     assert len(references) > 20
     unresolved = [f"{name}: {path}" for name, path in references if not callable(resolve(path))]
     assert not unresolved

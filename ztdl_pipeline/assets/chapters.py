@@ -60,3 +60,51 @@ def run_settings(context: dg.AssetExecutionContext, config: dg.Config, storage: 
     settings = resolve_config(config, storage.run_profile(), type(config).FAST, explicit_config(context))
     settings_metadata(context, settings)  # logs each change
     return settings
+
+
+def experiment_asset(spec: Any, group: str, cards: Sequence[Any] = ()) -> dg.AssetsDefinition:
+    """reports/<spec.name>: a chapter experiment (core.image_specs.Experiment) as one report asset. It calls the
+    core function `spec.function` on its upstream asset with the run's settings (the book's values, the fast
+    profile's `spec.fast`, explicit run config winning), `card=` the card `spec.card` names among `cards` (whose
+    builder it trains), `book=` the numbers the book prints for it (`spec.book`, where any), and `run=` a
+    core.chapter.Run. With `spec.tensorboard`, the run's per-epoch hook writes
+    TensorBoard scalars under tensorboard/<name>/<code version>/<run>/ (what `make tensorboard` serves)."""
+    from ztdl_pipeline.assets.base import asset_in, key, ref, versioned_asset
+    from ztdl_pipeline.assets.config import values_config
+
+    config_cls = values_config(spec.name, dict(spec.settings), spec.description)
+    config_cls.FAST = dict(spec.fast)  # what run_settings applies under the fast profile
+    card = next((c for c in cards if c.name == spec.card), None) if spec.card else None
+    inputs = {**({"card": card} if card else {}), **({"book": spec.book} if getattr(spec, "book", ()) else {})}
+
+    def _chapter(context, config, data):
+        from ztdl_pipeline.core.chapter import Run
+        from ztdl_pipeline.core.refs import resolve
+        from ztdl_pipeline.core.tracking import EpochLog
+
+        compute, storage = context.resources.compute, context.resources.storage
+        device = compute.setup()
+        settings = run_settings(context, config, storage)
+        epochs = None
+        if getattr(spec, "tensorboard", False):
+            version = context.assets_def.code_versions_by_key[context.asset_key] or "unversioned"
+            folder = context.resources.tracking.tensorboard_folder(spec.name, version, context.run_id)
+            epochs = EpochLog(f"training {spec.name}", int(settings.values.get("epochs", 0)), context.log.info, folder)
+        run = Run(profile=settings.profile, device=device, strategy=compute.strategy(),
+                  jit_compile=compute.jit_compile, seed_fn=compute.seed_everything, log=context.log.info,
+                  on_epoch_end=epochs, files_dir=str(storage.local_folder("checkpoints", spec.name)))
+        try:
+            chapter = resolve(spec.function)(data, **settings.values, **inputs, run=run)
+        finally:
+            if epochs is not None:
+                epochs.close()
+        if epochs is not None:
+            chapter.metadata["tensorboard"] = dg.MetadataValue.path(str(epochs.tensorboard.folder))
+        return chapter_output(storage, spec.name, chapter, settings.adjustments)
+
+    # real types, not this module's string annotations: Dagster reads the config class from them
+    _chapter.__annotations__ = {"context": dg.AssetExecutionContext, "config": config_cls, "return": dg.Output[dict]}
+    return versioned_asset(spec, card, ref(spec.function), key=key("reports", spec.name),
+                           ins={"data": asset_in(*spec.upstream)}, group_name=group, io_manager_key="report_io",
+                           required_resource_keys={"compute", "storage", "tracking"},
+                           kinds={"keras", "markdown"}, pool=spec.pool, description=spec.description)(_chapter)

@@ -7,6 +7,7 @@ Each card holds the book's hyper-parameters (`hyper`, the run-config defaults), 
 from __future__ import annotations
 
 from ztdl_pipeline.catalog.datasets import CATALOG
+from ztdl_pipeline.catalog.tabular_chapters import EXPERIMENT_CLAIMS, EXPERIMENT_NUMBERS, EXPERIMENTS  # noqa: F401
 from ztdl_pipeline.core.classic_ml import CELLS, ClassicModels, Estimator
 from ztdl_pipeline.core.features import Scaling, TabularRecipe
 from ztdl_pipeline.core.report import BookNumber as B
@@ -341,4 +342,6 @@ CLASSIC = (
 )
 
 # the numbers of the reports that export nothing: the results table lists them with ours beside them
-REPORT_NUMBERS = {spec.name: spec.book for spec in CLASSIC}
+REPORT_NUMBERS = {**{spec.name: spec.book for spec in CLASSIC}, **EXPERIMENT_NUMBERS}
+# what the book shows only as a plot or a sentence, with the numbers our chapter reports measure for it
+REPORT_CLAIMS = EXPERIMENT_CLAIMS

@@ -45,3 +45,4 @@ class Run:
     log: Callable[[str], None] = _quiet
     backup_dir: str | None = None  # where a training keeps what it needs to resume after a kill
     on_epoch_end: Callable[[int, dict], None] | None = None  # a model asset's per-epoch hook (core/tracking.EpochLog)
+    files_dir: str | None = None  # where an experiment keeps files a user opens afterwards (a best-weights checkpoint)

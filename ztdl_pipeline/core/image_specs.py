@@ -37,7 +37,8 @@ class ImageFeatures:
 class Experiment:
     """reports/<name>: a chapter experiment over many runs, `function` (a reference to a core function
     returning a core.chapter.Chapter) run on one upstream asset with the settings' book values (`fast`: the
-    fast profile's changes); `card` names a card whose builder it trains, passed as `card=`."""
+    fast profile's changes); `card` names a card whose builder it trains, passed as `card=`; `tensorboard`: its
+    trainings write per-epoch TensorBoard scalars through the Run's epoch hook (assets/chapters.experiment_asset)."""
 
     name: str
     upstream: tuple[str, str]  # (layer, name)
@@ -47,6 +48,8 @@ class Experiment:
     fast: Mapping[str, Any] = field(default_factory=dict)
     card: str = ""
     pool: str | None = "gpu"
+    tensorboard: bool = False
+    book: tuple = ()  # core.report.BookNumber: what the book prints for it, passed as `book=` when given
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,38 @@ def inner_features(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
     ax.legend(title="class (hollow: test rows)")
     ax.set_title(title)
     return _png(fig)
+
+
+def metric_panels(histories: Mapping[str, Mapping[str, Sequence[float]]], metrics: Sequence[str], title: str,
+                  ylim: tuple[float, float] | None = (0.0, 1.0)) -> bytes:
+    """The book's comparison of settings (ch5's optimizers, initializers): one panel per metric stacked, one line
+    per setting over epochs, `ylim` as the book's `plot(ylim=(0, 1))` (None: matplotlib's)."""
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(7, 3.2 * len(metrics)), squeeze=False)
+    for ax, metric in zip(axes[:, 0], metrics):
+        for label, history in histories.items():
+            ax.plot(np.arange(1, len(history[metric]) + 1), history[metric], label=label)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return _png(fig)
+
+
+def scatter_grid(panels: Sequence[tuple[np.ndarray, str]], labels: np.ndarray, columns: int = 5) -> bytes:
+    """2-D points coloured by a 0/1 label, one panel per (points, title), all on the same axes limits: the book's
+    5×5 grid of an inner layer's representation epoch by epoch (ch5)."""
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 2.6 * rows), squeeze=False)
+    every = np.concatenate([points for points, _ in panels]) if panels else np.zeros((1, 2))
+    low, high = every.min(axis=0), every.max(axis=0)
+    pad = 0.05 * np.maximum(high - low, 1e-6)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    for ax, (points, title) in zip(axes.ravel(), panels):
+        ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="coolwarm", s=6)
+        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+        ax.set_title(title, fontsize=9)
+    return _png(fig)

@@ -25,6 +25,17 @@ class BookNumber:
     tolerance: float | None = None
 
 
+@dataclass(frozen=True)
+class BookClaim:
+    """What the book shows without printing a number (a plot, a sentence) and the numbers our report measures
+    for it: `measured` names each as "split/metric" in the report's metrics.json. The results table lists them
+    with the claim beside them (core/results.claim_rows)."""
+
+    claim: str
+    where: str
+    measured: tuple[str, ...]
+
+
 def lookup_metric(metrics: Mapping[str, Any], split: str, metric: str) -> float | None:
     """Find metrics[split][metric]; CV results live under metrics['cv'] as mean/std."""
     section = metrics.get(split)

@@ -161,6 +161,19 @@ def _code(root: str) -> str:
     return root if "`" in root else f"`{root}`"
 
 
+def claim_rows(report: str, claims: Iterable[Any], metrics: Mapping[str, Any] | None) -> list[list[Any]]:
+    """The numbers a report measures for what the book shows only as a plot or says in words (core.report.BookClaim):
+    one row per measured number, the book's claim beside it ("not run here" while no report exists)."""
+    rows = []
+    for claim in claims:
+        for measured in claim.measured:
+            split, metric = measured.split("/", 1)
+            ours = lookup_metric(metrics, split, metric) if metrics else None
+            shown = ours if ours is not None else ("not run here" if metrics is None else "—")
+            rows.append([f"reports/{report}", claim.claim, measured, shown, claim.where])
+    return rows
+
+
 def _fmt(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -171,7 +184,7 @@ def _fmt(value: Any) -> str:
 
 def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machine: str, generated: str,
            reports: Iterable[list[Any]] = (), tuned: Mapping[str, str] | None = None,
-           tuned_section: Iterable[str] = ()) -> str:
+           tuned_section: Iterable[str] = (), claims: Iterable[list[Any]] = ()) -> str:
     """`tuned`: the "tuned" cell of each example with a search (core/tuned_results.tuned_cell); `tuned_section`:
     the Markdown lines of the tuned variants' own table."""
     rows = list(rows)
@@ -222,4 +235,12 @@ def render(rows: Iterable[Row], others: Iterable[list[Any]], *, root: str, machi
                   "| report | number | book | ours | verdict | where in the book |", "|---|---|---:|---:|---|---|"]
         exact = [[f"{c:.10g}" if isinstance(c, (int, float)) else c for c in row] for row in reports]  # as printed
         lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in exact]
+    claims = list(claims)
+    if claims:
+        lines += ["", "## What the book shows without a number", "",
+                  "Chapter experiments the book shows as plots or sums up in a sentence: the claim, and each number "
+                  "our report measured for it (final losses, epochs to a threshold, which runs converge). There is no "
+                  "book value to hold them to; the report's tests hold the claim where it can be checked.", "",
+                  "| report | the book | number | ours | where in the book |", "|---|---|---|---:|---|"]
+        lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in claims]
     return "\n".join(lines) + "\n"

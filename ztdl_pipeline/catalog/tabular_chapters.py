@@ -1,0 +1,73 @@
+"""ch5's chapter experiments on the banknotes split (and the exercises around them) that the book shows as plots:
+data only. Each is a core.image_specs.Experiment (a report asset, reports/<name>_report, made by
+assets/chapters.experiment_asset in the tabular group); the numbers the book prints for them are in
+EXPERIMENT_NUMBERS and what it only shows or says, with the numbers we measure for it, in EXPERIMENT_CLAIMS
+(catalog/tabular merges both into the results table's REPORT_NUMBERS and REPORT_CLAIMS)."""
+
+from __future__ import annotations
+
+from ztdl_pipeline.core.image_specs import Experiment
+from ztdl_pipeline.core.report import BookClaim
+from ztdl_pipeline.core.report import BookNumber as B
+
+AT = "ztdl_pipeline.core.banknotes_experiments:"
+BANKNOTES = ("features", "banknotes")
+
+OPTIMIZERS = ("sgd", "sgd_momentum", "nesterov", "adam", "adagrad", "rmsprop")
+INITIALIZERS = ("zeros", "ones", "uniform", "lecun_uniform", "normal", "he_normal", "glorot_normal")
+
+EXPERIMENTS = (
+    Experiment(
+        "banknotes_optimizers", BANKNOTES, AT + "optimizer_comparison",
+        {"optimizers": list(OPTIMIZERS), "learning_rate": 0.01, "momentum": 0.3, "epochs": 5, "batch_size": 16,
+         "accuracy_threshold": 0.9, "seed": 42},
+        "ch5: banknotes_logreg's model trained with SGD, momentum, Nesterov, Adam, Adagrad and RMSprop from the "
+        "same initial weights; loss curves, final numbers and epochs to 90 % train accuracy",
+        fast={"epochs": 2}, card="banknotes_logreg",
+        # plain SGD at lr 0.01 is the learning-rate sweep's lr 0.01 run: the book prints its first epoch. Our
+        # shuffles are not the book's: one epoch's loss and accuracy move by about 0.01 with them
+        book=(B("sgd", "first_loss", 2.649101, "L7003–7033 (the lr 0.01 sweep run, epoch 1)", 0.05),
+              B("sgd", "first_accuracy", 0.251042, "L7003–7033 (the lr 0.01 sweep run, epoch 1)", 0.02))),
+    Experiment(
+        "banknotes_initializers", BANKNOTES, AT + "initializer_comparison",
+        {"initializers": list(INITIALIZERS), "units": [10, 10, 10], "optimizer": "sgd", "learning_rate": 0.01,
+         "epochs": 10, "batch_size": 16, "converged_accuracy": 0.9, "seed": 42},
+        "ch5: a 10-10-10-1 tanh network on the banknotes with each of seven kernel initializers; which converge",
+        fast={"epochs": 2}, card="banknotes_logreg"),
+    Experiment(
+        "banknotes_inner_layer", BANKNOTES, AT + "inner_layer_representation",
+        {"learning_rate": 0.01, "epochs": 20, "batch_size": 16, "validation_split": 0.3, "loop_epochs": 25,
+         "seed": 42},
+        "ch5: the 13-parameter 4-2-1 network from the book's fixed weights; its 2-D hidden features of the test "
+        "notes after training and epoch by epoch, with the test accuracy",
+        fast={"epochs": 3, "loop_epochs": 4}, card="banknotes_logreg",
+        book=(B("params", "trainable", 13, "L7508 'Total params: 13'"),
+              B("features", "rows", 412, "L7580 features.shape (412, 2)"),
+              B("features", "columns", 2, "L7580 features.shape (412, 2)"))),
+    Experiment(
+        "wines_callbacks", ("features", "wines"), "ztdl_pipeline.core.callbacks_exercise:callbacks_exercise",
+        {"learning_rate": 0.05, "epochs": 20, "batch_size": 32, "patience": 1, "min_delta": 0.0, "seed": 42},
+        "ch5 ex4: the functional wines network with ModelCheckpoint (best val_loss), EarlyStopping (patience 1) "
+        "and TensorBoard logs; when it stopped, the best epoch, the checkpoint reloaded",
+        fast={"epochs": 10}, card="wines_2d_functional", tensorboard=True),
+)
+
+EXPERIMENT_NUMBERS = {spec.name: spec.book for spec in EXPERIMENTS if spec.book}
+
+EXPERIMENT_CLAIMS = {
+    "banknotes_optimizers": (BookClaim(
+        "plot only: loss and accuracy per epoch for six optimizers from the same initial weights", "L7163–7344",
+        tuple(f"{name}/{metric}" for name in OPTIMIZERS
+              for metric in ("final_loss", "test_accuracy", "epochs_to_threshold"))),),
+    "banknotes_initializers": (BookClaim(
+        "\"some initializations don't even converge\" (converged: final train accuracy ≥ 0.9)", "L7346–7452",
+        ("convergence/converged", "convergence/not_converged",
+         *(f"{name}/final_accuracy" for name in INITIALIZERS))),),
+    "banknotes_inner_layer": (BookClaim(
+        "plot only: the hidden layer's 2-D features of the test notes, epoch by epoch with the test accuracy",
+        "L7454–7632", ("fit/test_accuracy", "loop/final_test_accuracy", "loop/epochs_to_90")),),
+    "wines_callbacks": (BookClaim(
+        "no number: the checkpoint keeps the best model, early stopping ends training, TensorBoard logs each epoch",
+        "L21856–21960", ("training/epochs_run", "training/best_epoch", "training/best_val_loss",
+                         "checkpoint/test_loss", "checkpoint/test_accuracy")),),
+}
