@@ -64,11 +64,11 @@ def run_settings(context: dg.AssetExecutionContext, config: dg.Config, storage: 
 
 def experiment_asset(spec: Any, group: str, cards: Sequence[Any] = ()) -> dg.AssetsDefinition:
     """reports/<spec.name>: a chapter experiment (core.image_specs.Experiment) as one report asset. It calls the
-    core function `spec.function` on its upstream asset with the run's settings (the book's values, the fast
-    profile's `spec.fast`, explicit run config winning), `card=` the card `spec.card` names among `cards` (whose
-    builder it trains), `book=` the numbers the book prints for it (`spec.book`, where any), and `run=` a
-    core.chapter.Run. With `spec.tensorboard`, the run's per-epoch hook writes
-    TensorBoard scalars under tensorboard/<name>/<code version>/<run>/ (what `make tensorboard` serves)."""
+    core function `spec.function` on its upstream asset (several: {name: value}, in the spec's order) with the
+    run's settings (the book's values, the fast profile's `spec.fast`, explicit run config winning), `card=` the
+    card `spec.card` names among `cards` (whose builder it trains), `book=` the numbers the book prints for it
+    (`spec.book`, where any), and `run=` a core.chapter.Run. With `spec.tensorboard`, the run's per-epoch hook
+    writes TensorBoard scalars under tensorboard/<name>/<code version>/<run>/ (what `make tensorboard` serves)."""
     from ztdl_pipeline.assets.base import asset_in, key, ref, versioned_asset
     from ztdl_pipeline.assets.config import values_config
 
@@ -77,7 +77,13 @@ def experiment_asset(spec: Any, group: str, cards: Sequence[Any] = ()) -> dg.Ass
     card = next((c for c in cards if c.name == spec.card), None) if spec.card else None
     inputs = {**({"card": card} if card else {}), **({"book": spec.book} if getattr(spec, "book", ()) else {})}
 
-    def _chapter(context, config, data):
+    # one upstream (layer, name) arrives as `data`; several ((layer, name), ...) as {name: value}
+    several = isinstance(spec.upstream[0], tuple)
+    ins = ({name: asset_in(layer, name) for layer, name in spec.upstream} if several
+           else {"data": asset_in(*spec.upstream)})
+
+    def _chapter(context, config, **upstream):
+        data = {name: upstream[name] for _, name in spec.upstream} if several else upstream["data"]
         from ztdl_pipeline.core.chapter import Run
         from ztdl_pipeline.core.refs import resolve
         from ztdl_pipeline.core.tracking import EpochLog
@@ -105,6 +111,6 @@ def experiment_asset(spec: Any, group: str, cards: Sequence[Any] = ()) -> dg.Ass
     # real types, not this module's string annotations: Dagster reads the config class from them
     _chapter.__annotations__ = {"context": dg.AssetExecutionContext, "config": config_cls, "return": dg.Output[dict]}
     return versioned_asset(spec, card, ref(spec.function), key=key("reports", spec.name),
-                           ins={"data": asset_in(*spec.upstream)}, group_name=group, io_manager_key="report_io",
+                           ins=ins, group_name=group, io_manager_key="report_io",
                            required_resource_keys={"compute", "storage", "tracking"},
                            kinds={"keras", "markdown"}, pool=spec.pool, description=spec.description)(_chapter)

@@ -29,6 +29,8 @@ GENERATED = (
     GeneratedData("moons", "ztdl_pipeline.core.generated:moons",
                   {"n_samples": 1000, "noise": 0.1, "random_state": 0},
                   "sklearn make_moons(n_samples=1000, noise=0.1, random_state=0), as the book generates it (ch4)"),
+    GeneratedData("blobs", "ztdl_pipeline.core.generated:blobs", {"n_samples": 1000, "centers": 2, "random_state": 0},
+                  "sklearn make_blobs(n_samples=1000, centers=2, random_state=0), as ch1 exercise 4 generates it"),
 )
 
 # ------------------------------------------------------------------ features

@@ -1,5 +1,5 @@
-"""ch5's chapter experiments on the banknotes split (and the exercises around them) that the book shows as plots:
-data only. Each is a core.image_specs.Experiment (a report asset, reports/<name>_report, made by
+"""The chapter experiments of ch1, ch3 and ch5 (and their exercises) that the book shows as plots: data only.
+Each is a core.image_specs.Experiment (a report asset, reports/<name>_report, made by
 assets/chapters.experiment_asset in the tabular group); the numbers the book prints for them are in
 EXPERIMENT_NUMBERS and what it only shows or says, with the numbers we measure for it, in EXPERIMENT_CLAIMS
 (catalog/tabular merges both into the results table's REPORT_NUMBERS and REPORT_CLAIMS)."""
@@ -11,6 +11,7 @@ from ztdl_pipeline.core.report import BookClaim
 from ztdl_pipeline.core.report import BookNumber as B
 
 AT = "ztdl_pipeline.core.banknotes_experiments:"
+FIRST = "ztdl_pipeline.core.first_experiments:"
 BANKNOTES = ("features", "banknotes")
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "nesterov", "adam", "adagrad", "rmsprop")
@@ -50,6 +51,25 @@ EXPERIMENTS = (
         "ch5 ex4: the functional wines network with ModelCheckpoint (best val_loss), EarlyStopping (patience 1) "
         "and TensorBoard logs; when it stopped, the best epoch, the checkpoint reloaded",
         fast={"epochs": 10}, card="wines_2d_functional", tensorboard=True),
+    Experiment(
+        "toy_boundaries", (("raw", "circles"), ("raw", "blobs"), ("raw", "moons")), FIRST + "toy_boundaries",
+        {"units": 4, "learning_rate": 0.5, "epochs": 30, "seed": 42},
+        "ch1 ex4: ch1's tanh network on circles, blobs and moons, its decision boundary on each",
+        fast={"epochs": 5}),
+    Experiment(
+        "weight_height_manual_cost", ("raw", "weight_height"), FIRST + "manual_cost",
+        {"line_weights": [0.0, 2.0, 2.0], "line_biases": [0.0, 0.0, 20.0], "cost_weight": 2.0,
+         "cost_biases": [-100.0, -50.0, 0.0, 50.0, 100.0, 150.0]},
+        "ch3: the line w·height + b by hand on the weight-height data, its mean squared error, the cost as b varies",
+        pool=None,
+        # arithmetic: ours differs from the printed digits by a few units in the last place (summation order)
+        book=(B("mse", "w0_b0", 27093.83757456157, "L3543", 1e-9), B("mse", "w2_b0", 1457.1224504786412, "L3556", 1e-9),
+              B("mse", "w2_b20", 708.9129575511095, "L3568", 1e-9))),
+    Experiment(
+        "visit_duration_linear_fail", ("raw", "user_visit_duration"), FIRST + "linear_fail",
+        {"learning_rate": 0.8, "epochs": 200, "seed": 42},
+        "ch3: a linear regression fitted to did-they-buy (0/1) from minutes on the site: the line the book shows "
+        "failing", fast={"epochs": 20}),
 )
 
 EXPERIMENT_NUMBERS = {spec.name: spec.book for spec in EXPERIMENTS if spec.book}
@@ -70,4 +90,10 @@ EXPERIMENT_CLAIMS = {
         "no number: the checkpoint keeps the best model, early stopping ends training, TensorBoard logs each epoch",
         "L21856–21960", ("training/epochs_run", "training/best_epoch", "training/best_val_loss",
                          "checkpoint/test_loss", "checkpoint/test_accuracy")),),
+    "toy_boundaries": (BookClaim("plot only: the decision boundary on each of circles, blobs and moons",
+                                 "L20381–20480", ("circles/accuracy", "blobs/accuracy", "moons/accuracy")),),
+    "weight_height_manual_cost": (BookClaim("\"minimum value somewhere near 50\" (cost as b varies, w = 2)", "L3609",
+                                            ("minimum/best_listed_b", "minimum/exact_b")),),
+    "visit_duration_linear_fail": (BookClaim("plot only: \"Linear Regression Fail\" on 0/1 outcomes", "L3887–3968",
+                                             ("line/share_outside_0_1", "line/accuracy_at_half", "line/mse")),),
 }

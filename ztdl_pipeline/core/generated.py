@@ -19,3 +19,11 @@ def moons(n_samples: int, noise: float, random_state: int) -> pd.DataFrame:
 
     x, y = make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
     return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "y": y})
+
+
+def blobs(n_samples: int, centers: int, random_state: int) -> pd.DataFrame:
+    """make_blobs as ch1 exercise 4 calls it: two Gaussian blobs, label y."""
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(n_samples=n_samples, centers=centers, random_state=random_state)
+    return pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "y": y})

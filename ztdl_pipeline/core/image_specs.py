@@ -41,7 +41,7 @@ class Experiment:
     trainings write per-epoch TensorBoard scalars through the Run's epoch hook (assets/chapters.experiment_asset)."""
 
     name: str
-    upstream: tuple[str, str]  # (layer, name)
+    upstream: tuple  # (layer, name), or several ((layer, name), ...) passed as {name: value}
     function: str
     settings: Mapping[str, Any]
     description: str

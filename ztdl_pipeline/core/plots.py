@@ -155,3 +155,28 @@ def scatter_grid(panels: Sequence[tuple[np.ndarray, str]], labels: np.ndarray, c
         ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
         ax.set_title(title, fontsize=9)
     return _png(fig)
+
+
+def regression_lines(x: np.ndarray, y: np.ndarray, lines: Mapping[str, tuple[float, float]], xlabel: str,
+                     ylabel: str, title: str) -> bytes:
+    """ch3's lines drawn by hand over the data: one line y = w·x + b per label."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.scatter(x, y, s=4, alpha=0.2, label="data")
+    ends = np.array([x.min(), x.max()])
+    for label, (w, b) in lines.items():
+        ax.plot(ends, w * ends + b, linewidth=2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    return _png(fig)
+
+
+def curve(x: Sequence[float], y: Sequence[float], xlabel: str, ylabel: str, title: str) -> bytes:
+    """One quantity against another, points marked (ch3's cost as b varies)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(x, y, "o-")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _png(fig)

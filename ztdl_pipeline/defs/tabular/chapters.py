@@ -1,5 +1,5 @@
-"""reports/<experiment>_report: ch5's experiments that the book shows as plots (catalog/tabular_chapters.py), one
-report each, made by assets/chapters.experiment_asset: the optimizer and initializer comparisons on the banknotes."""
+"""reports/<experiment>_report: the ch1, ch3 and ch5 experiments that the book shows as plots
+(catalog/tabular_chapters.py), one report each, made by assets/chapters.experiment_asset."""
 
 
 import dagster as dg
