@@ -125,13 +125,16 @@ def optimizer_comparison(data, *, card, run: Run, optimizers: Sequence[str], lea
              _epochs_cell(s["epochs_to_threshold"], epochs)] for name, s in ((n, result[n]) for n in histories)]
     best = min(histories, key=lambda name: histories[name]["loss"][-1])
     result["lowest_final_loss"] = best
+    off = [name for name in histories if histories[name]["loss"][-1] > 1.0]
     sections = [
         ("Ours (the book plots these curves and prints no number)", markdown_table(
             ["optimizer", "the book's call", "final train loss", "final train accuracy", "test accuracy",
              f"epochs to train accuracy ≥ {accuracy_threshold:g}"], rows)),
         ("What the curves say", f"Lowest final training loss: **{best}** ({OPTIMIZER_LABELS.get(best, best)}). "
                                 f"Every optimizer starts from the same weights (kernel 'ones', bias 0) and sees the "
-                                f"same shuffles, so the curves differ by the update rule alone."),
+                                f"same shuffles, so the curves differ by the update rule alone. The loss panel keeps "
+                                f"the book's scale (0 to 1)" + (f"; off it at the end: {', '.join(off)}." if off else
+                                                                "; every curve ends on it.")),
         ("The one number the book prints for these runs", first_epoch_check(result.get("sgd"), book)),
         ("Setup", f"Profile {run.profile}: {epochs} epochs (book: 5), batch {batch_size}, learning rate "
                   f"{learning_rate}, momentum {momentum}; banknotes 70/30 split (random_state 42), unscaled."),
