@@ -27,6 +27,15 @@ def tuned_decision(report: dict, model_dir):
                         previous=current.get("gate_metric") if current else None)
 
 
+def book_settings(card, hyper: dict, tuning: dict) -> dict:
+    """The book model's settings as the report's "book" column shows them: its training settings and, for a card
+    search, the builder arguments the card sets (a tuple as the search writes it: "24-12-6")."""
+    if tuning.get("model") != "card":
+        return dict(hyper)
+    return {**hyper, **{k: "-".join(map(str, v)) if isinstance(v, (tuple, list)) else v
+                        for k, v in card.builder_kwargs.items()}}
+
+
 def tuned_report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinition:
     tuned = tuned_card(card)
 
@@ -55,7 +64,7 @@ def tuned_report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsD
         printed = card.book_value("test", metric)
         metrics.update(
             search=info["search"], tuning=tuning, storage=info["storage"], importance=info["importance"],
-            chosen=info["chosen"], book_settings=dict(book.info["hyper"]), validation_rows=info["validation_rows"],
+            chosen=info["chosen"], book_settings=book_settings(card, book.info["hyper"], tuning), validation_rows=info["validation_rows"],
             validation_rule=info.get("validation_rule"),
             train_rows=info["train_rows"], final_seconds=info["seconds"], comparison=comparison.__dict__,
             book_printed=printed,
