@@ -219,7 +219,9 @@ def markdown(result: dict) -> str:
         "of the definitions. Lazy imports cannot close that gap: the step libraries "
         f"({', '.join(HEAVY)}) are imported only inside the steps ({leaked}), and pandas/pyarrow are "
         "named by asset signatures (`-> dg.Output[pd.DataFrame]`, `features: pa.Table`), which Dagster "
-        "resolves into type checks at definition time, so they load with the definitions. Reaching the goal "
+        "resolves into type checks at definition time, so they load with the definitions (and moving the "
+        "package's top-level pandas imports into functions would change the code version of every asset that "
+        "reaches them: versions hash the source, core/versioning.py). Reaching the goal "
         "would need Dagster to build fewer definitions per load (for example one code location per domain) "
         "rather than a faster import.", ""])
 
