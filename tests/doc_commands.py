@@ -204,11 +204,11 @@ PROGRAM_SERVERS = {  # (program, first argument or None) -> kind; the port comes
 }
 
 
-def server_of(step: Step) -> Server | None:
+def server_of(step: Step, background: bool = False) -> Server | None:
     """The server a step starts in the foreground (a reader leaves it running in its own terminal); None for
-    other steps and for servers the document itself sends to the background with `&`."""
+    other steps. With `background`, the server a step sends to the background itself with `&`."""
     commands = step.commands
-    if len(commands) != 1 or step.heredoc or commands[0].argv[-1:] == ("&",):
+    if len(commands) != 1 or step.heredoc or (commands[0].argv[-1:] == ("&",)) != background:
         return None
     command = commands[0]
     if command.program == "make":
@@ -223,7 +223,7 @@ def server_of(step: Step) -> Server | None:
             (command.program, command.argv[1] if len(command.argv) > 1 else ""))
         if kind is None:
             return None
-        words = list(command.argv)
+        words = [w for w in command.argv if w != "&"]
         port = next((words[i + 1] for i, w in enumerate(words[:-1]) if w in ("--port", "-p")), None)
     default, ready = SERVER_KINDS[kind]
     return Server(kind, int(port or default), ready)

@@ -283,6 +283,9 @@ class Reader:
         """Run a step in its document's terminal: a server started and asked, any other command to its end."""
         shell = self.terminal(step.doc)
         server = server_of(step)
+        starts = server or server_of(step, background=True)
+        for running in [r for r in shell.servers if starts and r.server.port == starts.port]:
+            shell.stop(running)  # the port goes to the server this step starts, as a reader would free it
         timeout = STEP_TIMEOUT_S if {c.program for c in step.commands} & PIPELINE_PROGRAMS else QUICK_TIMEOUT_S
         outcome = shell.start(step, server, CHECKS[server.kind]()) if server else shell.run(step, timeout)
         self.outcomes[step.where] = outcome
