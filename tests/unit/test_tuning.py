@@ -91,8 +91,9 @@ def test_the_time_budget_counts_the_trials_compute_time(tmp_path):
 
     outcome = T.search(slow, Tuning(space=SPACE, trials=50, timeout_s=0.7, seed=7), _storage(tmp_path), "s")
     seconds = [t["seconds"] for t in outcome.trials]
-    assert outcome.stopped_by == "time budget" and outcome.finished == len(seconds) >= 2
-    # no trial starts once 0.7 s are spent (each trial's seconds are rounded to milliseconds)
+    assert outcome.stopped_by == "time budget" and outcome.finished == len(seconds) >= 1
+    # no trial starts once 0.7 s are spent, and none is refused before (each trial's seconds are rounded to
+    # milliseconds): on an idle machine two or more trials fit; under a heavy load one trial alone may pass 0.7 s
     assert sum(seconds[:-1]) < 0.71 and 0.69 <= sum(seconds) == pytest.approx(outcome.search_seconds, abs=0.01)
 
 
