@@ -28,6 +28,7 @@ from datetime import timedelta
 import dagster as dg
 
 from ztdl_pipeline.core import names
+from ztdl_pipeline.core.provenance import HOST_TAG
 
 RETRAIN_CRON = "0 3 * * 1"  # Mondays 03:00 UTC, the same tick as the weekly_retrain schedule
 TIMEZONE = "UTC"
@@ -87,7 +88,7 @@ def automation_sensor(interval_s: int) -> dg.AutomationConditionSensorDefinition
         "automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=interval_s,
         # the host lets the recovery sweep end this machine's dead runs on shared (PostgreSQL) storage too
-        run_tags={"ztdl/launched_by": "automation", "ztdl/host": socket.gethostname()},
+        run_tags={"ztdl/launched_by": "automation", HOST_TAG: socket.gethostname()},
         description="Declarative automation: rematerialize what changed (ztdl_pipeline/automation.py)")
 
 

@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ztdl_pipeline.core.provenance import HOST_TAG  # a run tagged with another host is never touched
 from ztdl_pipeline.instance import TEMPLATE as INSTANCE_TEMPLATE  # noqa: F401  (the Makefile's default instance file)
 
-HOST_TAG = "ztdl/host"  # optional run tag: a run tagged with another host is never touched
 IN_PROGRESS = ("STARTING", "STARTED", "CANCELING")
 REUSE_SLACK_S = 2.0  # a pid whose process started this long after the run did belongs to another process
 

@@ -96,6 +96,7 @@ def sensor_interval_s() -> int:
 
 EXECUTOR_ENV = "ZTDL_EXECUTOR"
 EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")  # the first is the default
+LOCAL_EXECUTORS = ("in_process", "multiprocess")  # every step of a run on the machine that runs it
 CELERY_CONFIG_ENV = "ZTDL_CELERY_CONFIG"  # the Celery settings file shared by the runs and the workers
 
 

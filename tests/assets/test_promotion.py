@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +19,7 @@ from dagster._core.definitions.data_version import DATA_VERSION_TAG, StaleCauseC
 
 from tests.assets.test_lineage import _defs, _resolver
 from ztdl_pipeline.assets.base import key
-from ztdl_pipeline.core.provenance import COMMIT_TAG, PROFILE_TAG, git_commit
+from ztdl_pipeline.core.provenance import COMMIT_TAG, HOST_TAG, PROFILE_TAG, git_commit
 from ztdl_pipeline.definitions import ALL_ASSETS, ALL_CHECKS, resources
 
 MODEL, REPORT, EXPORT = (key(layer, "banknotes_logreg") for layer in ("models", "reports", "exports"))
@@ -99,6 +100,8 @@ def test_runs_and_registry_record_profile_and_commit(instance, data_env):
     result = _run(instance)
     tags = instance.get_run_by_id(result.run_id).tags
     assert tags[PROFILE_TAG] == "fast" and tags[COMMIT_TAG] == git_commit()
+    # in-process: every step ran here, so the recovery sweep of this machine may end the run if it is killed
+    assert tags[HOST_TAG] == socket.gethostname()
     assert len(git_commit().split("-")[0]) == 40  # this checkout's commit (tests run from a git clone)
     entry = _registry(data_env)["versions"]["1"]
     assert entry["profile"] == "fast" and entry["git_commit"] == git_commit() and entry["run_id"] == result.run_id

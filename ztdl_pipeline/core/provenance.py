@@ -10,6 +10,7 @@ from pathlib import Path
 COMMIT_ENV = "ZTDL_GIT_COMMIT"  # set where the code is not a git checkout (a wheel, a container image)
 PROFILE_TAG = "ztdl/profile"
 COMMIT_TAG = "ztdl/git_commit"
+HOST_TAG = "ztdl/host"  # the machine a run's processes ran on: the recovery sweep ends only its own machine's runs
 
 
 @cache

@@ -35,13 +35,19 @@ class Storage(dg.ConfigurableResource):
         return settings.profile_root(self.run_profile(), self.base_dir)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Tag the run with its profile and the code's commit: every run that stores anything passes here."""
-        from ztdl_pipeline.core.provenance import run_tags
+        """Tag the run with its profile and the code's commit (every run that stores anything passes here), and
+        with this machine's name where every step of the run runs on it, so that the recovery sweep may end the run
+        if it is killed, also on storage that several machines share (docs/deployment.md, "Dead runs")."""
+        import socket
+
+        from ztdl_pipeline.core.provenance import HOST_TAG, run_tags
 
         run = context.dagster_run
         if context.instance is None or run is None:
             return
         tags = run_tags(self.run_profile())
+        if settings.executor_name() in settings.LOCAL_EXECUTORS and HOST_TAG not in run.tags:
+            tags[HOST_TAG] = socket.gethostname()  # (a Celery or Kubernetes step may run elsewhere: no tag)
         missing = {k: v for k, v in tags.items() if run.tags.get(k) != v}
         if missing:
             context.instance.add_run_tags(run.run_id, missing)
