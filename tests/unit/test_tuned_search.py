@@ -74,3 +74,18 @@ def test_a_card_search_naming_what_the_card_cannot_set_is_refused():
     assert "'width_multiplier' is neither a training setting of stack nor an argument of its builder" in problem
     assert "units" in problem and "learning_rate" in problem  # it lists what may be searched
     assert Tuning(model="wide", space={}).problems() == ["model 'wide': one of dense, card"]
+
+
+def test_a_dense_search_of_integer_labels_ends_in_a_softmax_over_the_classes():
+    """wifi_fc's rooms are integer labels with sparse categorical cross-entropy: its tuned network has one
+    output per room, not the single sigmoid of a binary card."""
+    from ztdl_pipeline.core.search_space import DEFAULTS
+    from ztdl_pipeline.core.tuned_models import build
+
+    card = Card(name="rooms", dataset="d", title="t", source="s", builder="b",
+                loss="sparse_categorical_crossentropy")
+    attrs = {"classes": [1, 2, 3, 4], "task": "multiclass", "feature_columns": ["a", "b"], "scaling": {}}
+    x = np.array([[0.0, 1.0], [1.0, 0.0]], dtype="float32")
+    model = build(card, attrs, {**DEFAULTS, "optimizer": "adam", "learning_rate": 0.01}, x)
+    assert model.output_shape == (None, 4)
+    assert model.layers[-1].activation.__name__ == "softmax"

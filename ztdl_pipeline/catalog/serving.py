@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ztdl_pipeline.core.features import TabularRecipe
 from ztdl_pipeline.core.report import BookNumber as B
+from ztdl_pipeline.core.search_space import Choice, FloatRange, IntRange, Tuning
 from ztdl_pipeline.core.specs import Card, Scoring, TableFeatures
 
 _ROUTERS = tuple(f"a_{i}" for i in range(1, 8))
@@ -32,6 +33,12 @@ CARDS = (
         # fast: 20 epochs, as the BatchNormalization moving statistics need ~200 steps to settle
         hyper={"epochs": 40, "batch_size": 128, "optimizer": "adam", "learning_rate": 0.001}, fast={"epochs": 20},
         book=(B("test", "accuracy", 0.978, "L18143 (accuracy_score on X_test after reloading the weights)"),),
+        # searched beyond the book (models/wifi_fc_tuned): dense networks as the tabular cards' searches
+        tuning=Tuning(space={"hidden_layers": IntRange(1, 3), "units": IntRange(8, 128, log=True),
+                             "dropout": FloatRange(0.0, 0.5), "learning_rate": FloatRange(1e-3, 0.03, log=True),
+                             "batch_size": Choice((32, 64, 128))},
+                      trials=15, timeout_s=300.0, seed=0, max_epochs=100, patience=10,
+                      fast={"trials": 3, "max_epochs": 8, "patience": 2, "startup_trials": 2, "timeout_s": 60.0}),
         notes="Integer room labels with sparse_categorical_crossentropy, as the book (no one-hot target). "
               "The book serves this model with Flask and TF Serving; here `ztdl-serve` (make serve) answers "
               "TF Serving's REST API for data/exports/, and the same request works against TF Serving."),

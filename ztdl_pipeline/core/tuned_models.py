@@ -72,6 +72,8 @@ def carve_validation(train: pd.DataFrame, share: float, seed: int, stratify: boo
 def _head(card, attrs: Mapping[str, Any]) -> tuple[int, str | None]:
     if card.one_hot_target:
         return len(attrs["target_columns"]), "softmax"
+    if card.loss == "sparse_categorical_crossentropy":  # integer labels of several classes (wifi_fc's rooms)
+        return len(attrs["classes"]), "softmax"
     return (1, None) if attrs["task"] == "regression" else (1, "sigmoid")
 
 
