@@ -99,9 +99,10 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores" + (f", {model}" if model else "")
 
 
-def carry(heads: list[Row], others: list[list[Any]], reports: list[list[Any]], text: str) -> int:
+def carry(heads: list[Row], others: list[list[Any]], reports: list[list[Any]], text: str,
+          tuned: list | None = None) -> int:
     """Fill, in place, what no root has a report for from the previous results.md `text`
-    (core/results_carry.py says why); the number of example rows carried."""
+    (core/results_carry.py says why), the tuned variants included; the number of example rows carried."""
     from dataclasses import replace
 
     from ztdl_pipeline.core.results import verdict
@@ -127,6 +128,15 @@ def carry(heads: list[Row], others: list[list[Any]], reports: list[list[Any]], t
         old = before.reports.get((row[0], row[1]))
         if row[3] is None and old is not None:
             row[3], row[4] = number(old["ours"]), old["verdict"]
+    for i, row in enumerate(tuned or []):
+        old = before.tuned.get(row.example)
+        if row.tuned is None and old is not None and old.get("metric") == row.metric:
+            trials = number(old.get("trials", ""))
+            tuned[i] = replace(row, book_settings=number(old["book settings"]), tuned=number(old["tuned"]),
+                               noise=number(old.get("noise", "")), gate=old.get("tuned export", row.gate),
+                               trials=None if trials is None else int(trials), seconds=number(old.get("seconds", "")),
+                               stopped_by=old.get("stopped by", ""), verdict=old.get("against the book", ""),
+                               why="" if old.get("why") == "—" else old.get("why", ""), profile=old.get("profile", ""))
     return carried
 
 
@@ -141,7 +151,7 @@ def write(root: Roots, out: Path, *, keep_previous: bool = False) -> Path:
     tuned = tuned_rows(roots)
     where = ", ".join(f"`{r}`" for r in roots)
     if keep_previous and out.is_file():
-        carried = carry(heads, others, reports, out.read_text())
+        carried = carry(heads, others, reports, out.read_text(), tuned)
         if carried:
             where += (f"; {carried} example rows, for which these have no report, are carried over from the "
                       "previous generation of this file (their run, date and commit columns name the run)")

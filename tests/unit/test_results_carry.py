@@ -52,3 +52,19 @@ def test_a_carried_number_below_the_gate_keeps_an_honest_verdict():
     heads = [_row("low", None)]
     carry(heads, [], [], text)
     assert heads[0].ours == 0.40 and heads[0].verdict == "no better than its baseline: not exported"
+
+
+def test_a_tuned_variant_without_a_report_keeps_its_previous_row():
+    from ztdl_pipeline import catalog
+    from ztdl_pipeline.core.tuned_results import render_tuned, tuned_cell, tuned_row
+
+    moons = catalog.card("moons_logreg")
+    metrics = {"comparison": {"tuned": 0.99, "book_settings": 0.8467, "noise": 0.03},
+               "search": {"finished": 20, "search_seconds": 80.25, "stopped_by": "trial budget"}, "final_seconds": 4.75,
+               "gate": {"passed": True}, "against_book": ["beats the book", ""], "profile": "book"}
+    text = render([_row("moons_logreg", 0.8467, "2728b2d5")], [], root="/old", machine="m", generated="then",
+                  tuned_section=render_tuned([tuned_row(moons, metrics)]))
+    tuned = [tuned_row(moons, None)]
+    carry([_row("moons_logreg", None)], [], [], text, tuned)
+    assert tuned[0] == tuned_row(moons, metrics)
+    assert tuned_cell(tuned[0]) == "0.9900 (test/accuracy; 20 trials, 85 s)"

@@ -49,6 +49,7 @@ class Previous:
     heads: dict[str, dict[str, str]] = field(default_factory=dict)
     others: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     reports: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    tuned: dict[str, dict[str, str]] = field(default_factory=dict)  # the tuned variants' table, by example
 
 
 def previous(text: str) -> Previous:
@@ -58,6 +59,10 @@ def previous(text: str) -> Previous:
     for header, rows in markdown_tables(text):
         for cells in rows:
             row = dict(zip(header, cells))
+            if header[:4] == ["example", "metric", "book", "book settings"]:
+                if number(row.get("tuned", MISSING)) is not None:
+                    found.tuned[row["example"].strip("`")] = row
+                continue
             if number(row.get("ours", MISSING)) is None:
                 continue
             if header[:2] == ["example", "group"]:
