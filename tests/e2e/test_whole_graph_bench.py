@@ -24,6 +24,10 @@ def test_the_catalogue_says_which_chapter_each_example_belongs_to():
     assert chapters["ch5"][:1] == ["banknotes_logreg"] and "banknotes_sweeps" in chapters["ch5"]
     assert "banknotes_random_forest" in chapters["ch5"] and "diabetes_classic_ml" in chapters["ch4"]
     assert "titanic_fc" in chapters["other"] and "titanic_fc" not in chapters["ch3"]
+    # what our book-settings run repeats beyond the book's cells, read from the same records' settings
+    notes = whole_graph.beyond_the_book()
+    assert notes["moons_deep"] == "trains from 5 seeds and keeps the best"
+    assert notes["banknotes_random_forest"] == "fits each seeded estimator 21 times" and "iris_softmax" not in notes
 
 
 def test_selection_takes_each_examples_existing_assets_and_refuses_an_unknown_one():
