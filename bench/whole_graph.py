@@ -17,8 +17,8 @@ Which examples belong to a chapter comes from the catalogue: every card / scikit
 names `chN.` (book chapter N or its solutions `sol.chN.`), plus ch5's banknotes sweeps. Only the examples the book
 script printed are selected on our side, so both sides cover the same examples; the others are listed.
 
-    python bench/whole_graph.py [--chapters ch3,ch4] [--profile book|fast] [--results DIR]
-      -> DIR/whole_graph.json and .md (default bench/results/)
+    python bench/whole_graph.py [--chapters ch3,ch4] [--profile book|fast] [--results DIR] [--keep]
+      -> DIR/whole_graph.json and .md (default bench/results/); --render rewrites the .md from the .json
 """
 
 from __future__ import annotations

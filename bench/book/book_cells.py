@@ -49,3 +49,14 @@ class Examples:
                 "numbers": {key: round(float(value), 4) for key, value in numbers.items()}}
         print(json.dumps(line), flush=True)
         self.started = time.perf_counter()
+
+
+def cross_val_score(build_fn, X, y, cv, epochs: int) -> list[float]:
+    """What the book's `cross_val_score(KerasClassifier(build_fn=build_fn, epochs=epochs, verbose=0), X, y, cv=cv)`
+    did (keras.wrappers.scikit_learn is gone from Keras 3): a fresh model per fold, fit, its accuracy."""
+    scores = []
+    for train, test in cv.split(X):
+        model = build_fn()
+        model.fit(X[train], y[train], epochs=epochs, verbose=0)
+        scores.append(model.evaluate(X[test], y[test], verbose=0)[1])
+    return scores

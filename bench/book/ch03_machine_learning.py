@@ -1,7 +1,7 @@
 """Chapter 3 and its solutions (ch17), as the book's cells do it: weight-height linear regression, user-visit
 logistic regression with 3-fold cross-validation, the housing and HR-churn exercises."""
 
-from book_cells import Examples, arguments
+from book_cells import Examples, arguments, cross_val_score
 
 args = arguments(__doc__, "weight-height.csv", "user_visit_duration.csv", "housing-data.csv", "HR_comma_sep.csv")
 import numpy as np  # noqa: E402
@@ -63,11 +63,7 @@ params = model.get_weights()
 model.set_weights([np.zeros(w.shape) for w in params])
 model.fit(X_train, y_train, epochs=examples.epochs(25), verbose=0)
 test_accuracy = accuracy_score(y_test, model.predict(X_test, verbose=0) > 0.5)
-scores = []  # KerasClassifier(build_fn=build_logistic_regr, epochs=25) with cross_val_score(cv=KFold(3, shuffle=True))
-for train, test in KFold(3, shuffle=True).split(X):
-    fold_model = build_logistic_regr()
-    fold_model.fit(X[train], y[train], epochs=examples.epochs(25), verbose=0)
-    scores.append(fold_model.evaluate(X[test], y[test], verbose=0)[1])
+scores = cross_val_score(build_logistic_regr, X, y, cv=KFold(3, shuffle=True), epochs=examples.epochs(25))
 examples.done("visit_duration_logreg", accuracy=all_accuracy, test_accuracy=test_accuracy, cv_mean=np.mean(scores))
 
 # housing_linreg (sol.ch3.ex1): the raw features first, then rescaled (the run whose R² the book prints)
@@ -116,9 +112,5 @@ model = build_churn_regr()
 model.fit(X_train, y_train, verbose=0)
 y_test_pred = model.predict(X_test, verbose=0) > 0.5
 confusion_matrix(y_test, y_test_pred)
-scores = []
-for train, test in KFold(5, shuffle=True).split(X):
-    fold_model = build_churn_regr()
-    fold_model.fit(X[train], y[train], epochs=examples.epochs(10), verbose=0)
-    scores.append(fold_model.evaluate(X[test], y[test], verbose=0)[1])
+scores = cross_val_score(build_churn_regr, X, y, cv=KFold(5, shuffle=True), epochs=examples.epochs(10))
 examples.done("hr_churn", test_accuracy=accuracy_score(y_test, y_test_pred), cv_mean=np.mean(scores))
