@@ -35,6 +35,8 @@ def _book_size_run(data: dict) -> dict:
 HEADLINES = [
     Headline("import_time", "import_time.json", "loading the code location ÷ a bare `import dagster` (time)",
              lambda d: d["ratio_definitions_over_dagster"], goal=1.3, lower_is_better=True),
+    Headline("whole_graph", "whole_graph.json", "the book's own code ÷ our CLI run, the same examples of every "
+             "chapter compared, book settings (time)", lambda d: d["totals"]["ratio_book_over_ours"], goal=5.0),
     Headline("living_cycle", "living_cycle.json", "full `make run` ÷ a no-op `make run` (time)",
              lambda d: d["measured"]["full_over_noop"], goal=50.0),
     Headline("materialize_time (book)", "materialize_time_book.json",

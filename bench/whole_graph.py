@@ -294,24 +294,32 @@ def main(argv: list[str] | None = None) -> int:
     load_before = [round(x, 2) for x in os.getloadavg()]
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     keys = asset_keys()
-    chapters = []
-    for name in chosen:
+    done: list[dict] = []
+
+    def save(pending: list[str]) -> dict:
+        """The results so far: written after every chapter, so a run stopped part-way keeps what it measured."""
+        rest = [{"chapter": name, "status": "not run this time: the run stopped before it", "examples": catalogue[name]}
+                for name in pending]
+        for name in sorted(set(catalogue) - set(chosen), key=_order):
+            reason = ("no book chapter (DataCamp or ours)" if name == "other"
+                      else "not run this time" if name in scripts else "no book script yet")
+            rest.append({"chapter": name, "status": reason, "examples": catalogue[name]})
+        result = whole_graph_report.summarise({
+            "benchmark": "whole_graph", "profile": args.profile, "created": started, "machine": machine(),
+            "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "command": "python bench/whole_graph.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "chapters": annotate(done + rest)})
+        whole_graph_report.write(result, args.results)
+        return result
+
+    for index, name in enumerate(chosen):
         if name not in scripts:
-            chapters.append({"chapter": name, "status": "no book script yet", "examples": catalogue[name]})
-            continue
-        chapters.append(chapter(name, scripts[name], catalogue[name], keys, args, mirror))
-    for name in sorted(set(catalogue) - set(chosen), key=_order):
-        reason = ("no book chapter (DataCamp or ours)" if name == "other"
-                  else "not run this time" if name in scripts else "no book script yet")
-        chapters.append({"chapter": name, "status": reason, "examples": catalogue[name]})
-    result = whole_graph_report.summarise({
-        "benchmark": "whole_graph", "profile": args.profile, "created": started, "machine": machine(),
-        "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "command": "python bench/whole_graph.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "chapters": annotate(chapters)})
-    whole_graph_report.write(result, args.results)
+            done.append({"chapter": name, "status": "no book script yet", "examples": catalogue[name]})
+        else:
+            done.append(chapter(name, scripts[name], catalogue[name], keys, args, mirror))
+        result = save(chosen[index + 1:])
     print(whole_graph_report.console(result))
-    failed = [c["chapter"] for c in chapters if c["status"] in ("our run failed", "book script failed")]
+    failed = [c["chapter"] for c in done if c["status"] in ("our run failed", "book script failed")]
     return 1 if failed else 0
 
 

@@ -117,9 +117,9 @@ def markdown(result: dict) -> str:
     for c in result["chapters"]:
         if c["status"] == "run":
             continue
-        how = {"not run this time": f"`python bench/whole_graph.py --chapters {c['chapter']}`",
-               "no book script yet": f"write bench/book/{c['chapter'][:2]}{int(c['chapter'][2:]):02d}_<topic>.py"
-               if c["chapter"] != "other" else ""}.get(c["status"], "")
+        how = (f"`python bench/whole_graph.py --chapters {c['chapter']}`" if c["status"].startswith("not run")
+               else f"write bench/book/ch{int(c['chapter'][2:]):02d}_<topic>.py"
+               if c["status"] == "no book script yet" and c["chapter"] != "other" else "")
         why = c["status"] + (f": {', '.join(c['missing'])}" if c.get("missing") else "")
         lines.append(f"| {c['chapter']} | {why} | {', '.join(c.get('examples', []))} | {how} |")
     lines += ["", "## Per example (the book's cells) and per asset (ours)", ""]
