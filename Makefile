@@ -145,6 +145,7 @@ mlflow: install
 bench: install home
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/materialize_time.py
+	$(BIN)/python bench/whole_graph.py
 	$(BIN)/python bench/serving_latency.py
 	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/living_cycle.py
