@@ -4,7 +4,8 @@
    noticed even without the daemon.
 2. Each selected asset's status comes from Dagster's own staleness resolver against this instance: MISSING
    and STALE (a changed input, code version or source) run, and so does everything selected downstream of
-   them (it will read new data); FRESH does not.
+   them (it will read new data); FRESH does not, unless its latest materialization was made under another
+   profile (each profile keeps its own files: a fast run does not make the book profile's export).
 3. Left out, with the reason printed: assets downstream of a source that cannot be read here (no mirror, no
    $ZTDL_SOURCE_<NAME>, no network), and exports whose report's gate refused the current model (rerunning
    would only be refused again; retrain with other settings instead).
@@ -82,6 +83,17 @@ def _refused(instance, graph, export_key) -> bool:
     return not evaluation.passed and target is not None and target.storage_id == latest[0].storage_id
 
 
+def _made_under_another_profile(instance, asset_key) -> bool:
+    """The latest materialization came from a run of another profile (its `ztdl/profile` tag): Dagster's
+    staleness does not know profiles, but each profile keeps its own files, so under this one it is missing."""
+    from ztdl_pipeline.core.provenance import PROFILE_TAG
+
+    latest = instance.fetch_materializations(asset_key, limit=1).records
+    run = instance.get_run_by_id(latest[0].run_id) if latest else None
+    made = run.tags.get(PROFILE_TAG) if run is not None else None
+    return made is not None and made != settings.resolve_profile()
+
+
 def plan(instance, graph, selected: list, unavailable: dict[str, str], force: bool = False) -> Plan:
     """What `make run` does for the `selected` asset keys, given the sources that cannot be read here."""
     import dagster as dg
@@ -105,7 +117,8 @@ def plan(instance, graph, selected: list, unavailable: dict[str, str], force: bo
         elif names.split_key(asset_key.path)[0] == "exports" and status != StaleStatus.FRESH \
                 and _refused(instance, graph, asset_key) and not force:
             result.skipped[asset_key.to_user_string()] = "its report's export gate refused the current model"
-        elif force or status != StaleStatus.FRESH or set(graph.get(asset_key).parent_keys) & set(result.run):
+        elif force or status != StaleStatus.FRESH or set(graph.get(asset_key).parent_keys) & set(result.run) \
+                or _made_under_another_profile(instance, asset_key):
             result.run.append(asset_key)  # missing, stale, or reading something this run rematerializes
         else:
             result.fresh.append(asset_key)
