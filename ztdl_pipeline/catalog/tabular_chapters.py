@@ -1,4 +1,4 @@
-"""The chapter experiments of ch1, ch3 and ch5 (and their exercises) that the book shows as plots: data only.
+"""The chapter experiments of ch1, ch2 (its data exploration), ch3 and ch5 (and their exercises) that the book shows as plots: data only.
 Each is a core.image_specs.Experiment (a report asset, reports/<name>_report, made by
 assets/chapters.experiment_asset in the tabular group); the numbers the book prints for them are in
 EXPERIMENT_NUMBERS and what it only shows or says, with the numbers we measure for it, in EXPERIMENT_CLAIMS
@@ -6,6 +6,7 @@ EXPERIMENT_NUMBERS and what it only shows or says, with the numbers we measure f
 
 from __future__ import annotations
 
+from ztdl_pipeline.catalog.exploration import EXPLORATIONS
 from ztdl_pipeline.core.image_specs import Experiment
 from ztdl_pipeline.core.report import BookClaim
 from ztdl_pipeline.core.report import BookNumber as B
@@ -70,6 +71,7 @@ EXPERIMENTS = (
         {"learning_rate": 0.8, "epochs": 200, "seed": 42},
         "ch3: a linear regression fitted to did-they-buy (0/1) from minutes on the site: the line the book shows "
         "failing", fast={"epochs": 20}),
+    *EXPLORATIONS,  # ch2's data exploration (catalog/exploration.py)
 )
 
 EXPERIMENT_NUMBERS = {spec.name: spec.book for spec in EXPERIMENTS if spec.book}

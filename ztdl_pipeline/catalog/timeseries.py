@@ -10,6 +10,7 @@ numbers and its gate.
 
 from __future__ import annotations
 
+from ztdl_pipeline.catalog.exploration import SERIES_EXPLORATIONS
 from ztdl_pipeline.core.features import Scaling
 from ztdl_pipeline.core.search_space import Choice, FloatRange, IntRange, Tuning
 from ztdl_pipeline.core.sequence_specs import SequenceExample, book
@@ -226,3 +227,9 @@ CARDS: tuple[SequenceExample, ...] = (
         source="book ch7.seq_classification_conv1d (L9260–9341)", loss="binary_crossentropy",
         primary=("test", "accuracy"), tolerance=0.05, fast_floor=0.5, book=book(("test", "accuracy", 0.983, "L9339"))),
 )
+
+# ------------------------------------------------------------------ ch2 exercise 1: the series profiled
+
+EXPERIMENTS = SERIES_EXPLORATIONS  # reports/airline_passengers_exploration_report (defs/timeseries/exploration.py)
+# the numbers of the reports that export nothing: the results table lists them with ours beside them
+REPORT_NUMBERS = {spec.name: spec.book for spec in EXPERIMENTS if spec.book}
