@@ -31,25 +31,11 @@ def summary_table(stats: dict[str, dict[str, float]]) -> str:
                                            for row, key in STATISTICS.items()])
 
 
-def _png(fig) -> bytes:
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=80)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 def _pyplot():
-    import matplotlib
+    """pyplot on the Agg backend (core/plots sets it), and core/plots' figure-to-PNG writer."""
+    from ztdl_pipeline.core.plots import _png, plt
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return plt, _png
 
 
 def histograms(groups: dict[str, Sequence[float]], bins: int, title: str, xlabel: str,
@@ -57,7 +43,7 @@ def histograms(groups: dict[str, Sequence[float]], bins: int, title: str, xlabel
     """Overlaid histograms of each group (alpha 0.3, as the book's ex3), optionally a line at each group's mean."""
     import numpy as np
 
-    plt = _pyplot()
+    plt, _png = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, values in groups.items():
         values = np.asarray(values, dtype="float64")
@@ -78,7 +64,7 @@ def histograms(groups: dict[str, Sequence[float]], bins: int, title: str, xlabel
 def box_plot(groups: dict[str, Sequence[float]], title: str, ylabel: str) -> bytes:
     import numpy as np
 
-    plt = _pyplot()
+    plt, _png = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     values = [np.asarray(v, dtype="float64")[np.isfinite(np.asarray(v, dtype="float64"))] for v in groups.values()]
     ax.boxplot(values)
@@ -92,7 +78,7 @@ def scatter_matrix(frame, title: str, colors: Sequence[Any] | None = None) -> by
     """pandas.plotting.scatter_matrix of the numeric columns (the book's ch2 ex5)."""
     from pandas.plotting import scatter_matrix as pandas_scatter_matrix
 
-    _pyplot()
+    _, _png = _pyplot()
     size = max(6, 1.6 * frame.shape[1])
     fig = pandas_scatter_matrix(frame, figsize=(size, size), alpha=0.3, c=colors, diagonal="hist")[0, 0].get_figure()
     fig.suptitle(title)
@@ -101,7 +87,7 @@ def scatter_matrix(frame, title: str, colors: Sequence[Any] | None = None) -> by
 
 def correlation_heatmap(correlations, title: str) -> bytes:
     """The correlation matrix as a heatmap, each cell annotated with its value."""
-    plt = _pyplot()
+    plt, _png = _pyplot()
     names = list(correlations.columns)
     fig, ax = plt.subplots(figsize=(1.0 * len(names) + 2, 0.8 * len(names) + 1.5))
     image = ax.imshow(correlations.to_numpy(), cmap="coolwarm", vmin=-1, vmax=1)
@@ -116,7 +102,7 @@ def correlation_heatmap(correlations, title: str) -> bytes:
 
 
 def line_plot(x, y, title: str, ylabel: str) -> bytes:
-    plt = _pyplot()
+    plt, _png = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 3.6))
     ax.plot(x, y)
     ax.set_ylabel(ylabel)
