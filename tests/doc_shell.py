@@ -226,8 +226,8 @@ class _TensorBoard:
     def __call__(self, port: int) -> dict:
         runs = get_json(port, "/data/runs")
         tags = get_json(port, "/data/plugin/scalars/tags")
-        curves = {run: get_json(port, f"/data/plugin/scalars/scalars?run={urllib.request.quote(run)}&tag=epoch_loss")
-                  for run, run_tags in tags.items() if "epoch_loss" in run_tags}
+        curves = {run: get_json(port, f"/data/plugin/scalars/scalars?run={urllib.request.quote(run)}&tag=loss")
+                  for run, run_tags in tags.items() if "loss" in run_tags}
         self.first = self.first or time.monotonic()
         if not curves and time.monotonic() - self.first < 30:
             raise ValueError("TensorBoard has not read any curve yet")
