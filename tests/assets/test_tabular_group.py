@@ -15,6 +15,7 @@ from tests.conftest import report_metrics
 from ztdl_pipeline.catalog import tabular
 from ztdl_pipeline.catalog.datasets import CATALOG
 from ztdl_pipeline.core.names import op_name, user_key
+from ztdl_pipeline.core.results import INLINE_MARKDOWN_LIMIT
 
 EXAMPLES = tabular.CARDS
 RECIPES = {spec.dataset: spec.recipe for spec in tabular.FEATURES}
@@ -94,6 +95,14 @@ def test_report_metadata_embeds_plots_for_the_ui(tabular_run):
         report = materialization.metadata["report"].value
         assert "data:image/png;base64," in report
         assert "Ours vs the book" in report
+        # the loss curve the UI shows inline, right after the story, from this model's own history
+        keys = list(materialization.metadata)
+        curve = materialization.metadata["learning_curve"].value
+        assert keys.index("learning_curve") == keys.index("ours_vs_book") + 1
+        assert len(curve) < INLINE_MARKDOWN_LIMIT and curve.startswith("![loss per epoch](data:image/png;base64,")
+        history = json.loads((tabular_run[1] / "models" / example.name / "history.json").read_text())
+        epochs = len(history["loss"])
+        assert f"Loss over {epochs} epoch" in curve
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)

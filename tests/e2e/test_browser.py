@@ -170,6 +170,11 @@ def test_a_newcomer_materializes_from_the_ui_and_reads_the_report_with_its_plots
     _open(page, ui, "/assets/reports/iris_softmax_report")
     page.get_by_text("test_accuracy").first.wait_for()  # the report's metrics are metadata of the materialization
     page.get_by_text("The full report with plots is the").first.wait_for()  # "ours vs the book", shown inline
+    # the loss curve is drawn on the page itself, before any click (core/sparkline.py: under the inline limit)
+    page.get_by_text("Loss over").first.wait_for()
+    inline = page.locator('img[alt="loss per epoch"]')
+    inline.first.wait_for()
+    assert inline.first.evaluate("i => i.complete ? i.naturalWidth : 0") >= 50
     page.screenshot(path=str(screenshots / "report.png"))
     page.get_by_text("Show Markdown").first.click()
     dialog = page.get_by_role("dialog")

@@ -35,6 +35,18 @@ def write_report(storage: Storage, name: str, markdown: Callable[[bool], str], i
             "report_folder": dg.MetadataValue.path(str(folder))}
 
 
+def with_learning_curve(shown: dict[str, Any], history: dict | None) -> dict[str, Any]:
+    """`shown` with a `learning_curve` entry after the inline story: the loss per epoch as a picture small enough
+    for the UI to show inline (core/sparkline.py), where the training recorded a loss."""
+    from ztdl_pipeline.core.sparkline import loss_markdown
+
+    curve = loss_markdown(history) if history else None
+    if curve is None:
+        return shown
+    first, *rest = shown.items()
+    return dict([first, ("learning_curve", dg.MetadataValue.md(curve)), *rest])
+
+
 def gate_summary(card, metrics: dict) -> dict:
     """What the report records of its gate: split, metric, threshold, and the trivial predictor's score."""
     from ztdl_pipeline.core.gate import BASELINE_RULE, baseline_of
@@ -107,7 +119,8 @@ def report_asset(card, group: str, family: Family = TABULAR) -> dg.AssetsDefinit
             ours_vs_book(card, metrics))
         baseline = metrics["gate"]["baseline"]
         return dg.Output(metrics, metadata={
-            **shown, "metrics": metrics_table(metrics, family.metadata_splits),
+            **with_learning_curve(shown, getattr(trained, "history", None)),
+            "metrics": metrics_table(metrics, family.metadata_splits),
             **report_numbers(metrics, family.metadata_splits), "profile": profile,
             **rounded({"gate_threshold": threshold, "gate_baseline": _nan_if_none(baseline)})})
 
