@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.serving.helpers import stop_process_group
 from ztdl_pipeline.recovery import INSTANCE_TEMPLATE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.fault]
@@ -179,12 +180,7 @@ def test_the_daemon_sweeps_a_killed_run_by_itself(tmp_path, mirror):
                     pytest.fail(f"the daemon ended ({daemon.returncode}):\n{log.read_text()[-4000:]}")
                 time.sleep(1)
         finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
+            stop_process_group(daemon)
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE, log.read_text()[-4000:]
         failure = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[-1]
         assert "no longer exists" in failure.dagster_event.message
