@@ -1,5 +1,7 @@
-"""The fundamentals group materialized in-process (no data file): reports/fundamentals_report records every
-number the DataCamp memo prints next to ours, its blocking check passes, and the results table lists them."""
+"""The fundamentals group materialized in-process: reports/fundamentals_report (no data file) records every
+number the DataCamp memo prints next to ours, its blocking check passes, and the results table lists them;
+reports/intro_ann_mlp_report trains seed 003's NumPy MLP and its Keras twin on a stand-in intro_to_ann.csv (no
+public copy exists: the test writes one and points ZTDL_SOURCE_INTRO_TO_ANN at it)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import pytest
 
 from tests.conftest import group_run
+from tests.unit.test_intro_ann import write_intro_to_ann
 from ztdl_pipeline.assets.base import key
 from ztdl_pipeline.catalog import fundamentals as catalog
 
@@ -28,16 +31,19 @@ ISSUE_NUMBERS = {  # issue 16's list of the memo's numbers
 @pytest.fixture(scope="module")
 def fundamentals_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("fundamentals") / "data"
-    empty = tmp_path_factory.mktemp("no_mirror")  # the group reads no data file
-    with group_run(root, empty, "fast", "fundamentals") as result:
-        yield result, root / "fast"
+    empty = tmp_path_factory.mktemp("no_mirror")  # the group reads no file of the mirror
+    mine = write_intro_to_ann(tmp_path_factory.mktemp("mine") / "intro_to_ann.csv")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZTDL_SOURCE_INTRO_TO_ANN", str(mine))
+        with group_run(root, empty, "fast", "fundamentals") as result:
+            yield result, root / "fast"
 
 
 def test_the_report_records_every_printed_number(fundamentals_run):
     result, root = fundamentals_run
     assert result.success
-    (materialization,) = [m for m in result.get_asset_materialization_events()]
-    assert materialization.asset_key == key("reports", catalog.REPORT)
+    (materialization,) = [m for m in result.get_asset_materialization_events()
+                          if m.asset_key == key("reports", catalog.REPORT)]
     metadata = {name: value.value for name, value in materialization.materialization.metadata.items()}
     printed = catalog.REPORT_NUMBERS[catalog.REPORT]
     assert metadata["numbers_printed"] == metadata["numbers_matching"] == len(printed) >= len(ISSUE_NUMBERS)
@@ -71,7 +77,7 @@ def test_the_results_table_lists_them(fundamentals_run):
     assert "## Numbers of reports without an exported model" in text and "mse_two_weight_sets/mse_1" in text
 
 
-def test_the_group_has_its_job_and_needs_no_data():
+def test_the_group_has_its_job_and_only_the_intro_ann_report_reads_a_file():
     from ztdl_pipeline.definitions import defs
     from ztdl_pipeline.jobs import GROUPS
 
@@ -79,8 +85,10 @@ def test_the_group_has_its_job_and_needs_no_data():
     assert defs.resolve_job_def("fundamentals_job").name == "fundamentals_job"
     graph = defs.resolve_asset_graph()
     keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "fundamentals"}
-    assert keys == {key("reports", catalog.REPORT)}
+    assert keys == {key("reports", catalog.REPORT), key("raw", "intro_to_ann"), key("reports", "intro_ann_mlp"),
+                    key("sources", "intro_to_ann")}  # the raw file's observed source
     assert not graph.get(key("reports", catalog.REPORT)).parent_keys
+    assert graph.get(key("reports", "intro_ann_mlp")).parent_keys == {key("raw", "intro_to_ann")}
 
 
 def test_the_check_fails_on_a_number_off_the_book():
@@ -94,3 +102,16 @@ def test_the_check_fails_on_a_number_off_the_book():
     assert not result.passed
     assert json.loads(result.metadata["problems"].value) == [
         "model_error/error_after: ours 9.1 vs the book's 9.08 (001:L287)"]
+
+
+def test_the_intro_ann_report_compares_both_networks(fundamentals_run):
+    result, root = fundamentals_run
+    (materialization,) = [m for m in result.get_asset_materialization_events()
+                          if m.asset_key == key("reports", "intro_ann_mlp")]
+    metadata = {name: value.value for name, value in materialization.materialization.metadata.items()}
+    for network in ("numpy", "keras"):
+        assert metadata[f"{network}/accuracy"] > 0.8, network
+    folder = root / "reports" / "intro_ann_mlp"
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert len(metrics["numpy"]["errors"]) == len(metrics["keras"]["errors"]) == 3  # the fast profile's epochs
+    assert {p.name for p in folder.glob("*.png")} >= {"error_curves.png", "numpy_boundary.png", "keras_boundary.png"}

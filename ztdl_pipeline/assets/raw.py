@@ -27,7 +27,7 @@ def raw_file_asset(entry: DatasetFile, group: str) -> dg.AssetsDefinition:
         return dg.Output(frame, data_version=dg.DataVersion(digest), metadata={
             "rows": len(frame), "columns": list(map(str, frame.columns)), "sha256": digest,
             "source_file": dg.MetadataValue.path(str(path)), "fetched_from": origin,
-            "canonical_url": dg.MetadataValue.url(entry.url),
+            **({"canonical_url": dg.MetadataValue.url(entry.url)} if entry.url else {}),
             "dagster/column_schema": table_schema(frame), "dagster/row_count": len(frame),
         })
 

@@ -330,6 +330,20 @@ CATALOG.update({entry.name: entry for entry in [
 ]})
 
 
+# ---------------------------------------------------------------- files no public copy holds
+
+CATALOG.update({entry.name: entry for entry in [
+    DatasetFile(
+        # the tutorial reads it by position (`train.ix[:, 0:2]`, `train.ix[:, 2]`) and shows no header: these
+        # names are ours. Not in the data mirror and no seed names a public copy: url "" means only
+        # $ZTDL_SOURCE_INTRO_TO_ANN (or a mirror that gains the file) can provide it
+        name="intro_to_ann", filename="intro_to_ann.csv", url="", sha256=None,
+        columns=(*_floats("Feature1", "Feature2"), Column("Target", "int")),
+        description="500 points, two features and a 0/1 label — the intro-to-neural-networks tutorial (seed 003); "
+                    "set ZTDL_SOURCE_INTRO_TO_ANN to your copy"),
+]})
+
+
 # ---------------------------------------------------------------- text (ch8, ch22): the text group's files
 
 CATALOG.update({entry.name: entry for entry in [

@@ -8,6 +8,7 @@ no data file is read.
 from __future__ import annotations
 
 from ztdl_pipeline.core.fundamentals import Lesson
+from ztdl_pipeline.core.image_specs import Experiment
 from ztdl_pipeline.core.report import BookNumber as B
 
 F = "ztdl_pipeline.core.fundamentals:"
@@ -108,3 +109,15 @@ LESSONS = (
 
 # every number the memo prints, by report: the results table (results.py) lists them with ours beside them
 REPORT_NUMBERS = {REPORT: tuple(number for lesson in LESSONS for number in lesson.book)}
+
+# ------------------------------------------------------------------ seed 003: the intro-to-neural-networks tutorial
+
+# its MLP from scratch next to Keras on intro_to_ann.csv (raw/intro_to_ann, $ZTDL_SOURCE_INTRO_TO_ANN: no public
+# copy). The tutorial's last run (its solution sol_112): ANN(2, 10, 1), 100 iterations, N = 0.5, M = 0.1, seed 123
+INTRO_ANN = Experiment(
+    "intro_ann_mlp", ("raw", "intro_to_ann"), "ztdl_pipeline.core.intro_ann:intro_ann_mlp",
+    {"features": ["Feature1", "Feature2"], "label": "Target", "n_hidden": 10, "epochs": 100, "learning_rate": 0.5,
+     "momentum": 0.1, "seed": 123},
+    "seed 003: the tutorial's MLP from scratch in NumPy (sigmoid, bias node, online backprop with momentum) next "
+    "to the same network in Keras on intro_to_ann.csv: final error and accuracy of each, error curves, decision "
+    "boundaries", fast={"epochs": 3}, pool=None)

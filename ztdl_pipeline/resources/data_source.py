@@ -98,6 +98,12 @@ class DatasetSource(dg.ConfigurableResource):
             return cached, digest, "mirror"
         if entry.url.startswith("file:"):  # a local copy (e.g. the one scikit-learn ships): no network needed
             return cached, _validated(cached, check, remove=True, digest=self._download(entry, cached)), "file"
+        if not entry.url:  # no public copy: only the user's own file can stand in for it
+            env = settings.source_env(entry.name)
+            raise DataError(entry.filename, f"not in the cache ({cached}) nor in a mirror "
+                                            f"({mirror or 'none configured'}), and no public copy is known",
+                            f"set {env} to your copy of {entry.filename} (columns "
+                            f"{', '.join(entry.column_names)})")
         if not self.allow_download:
             raise DataError(entry.filename, f"not in the cache ({cached}) nor in a mirror "
                                             f"({mirror or 'none configured'}) and downloads are disabled",
