@@ -68,6 +68,9 @@ def test_without_the_setting_the_fetch_names_it(tmp_path, monkeypatch):
     source = DatasetSource(cache_dir=str(tmp_path / "cache"), mirror_dir=str(tmp_path / "empty_mirror"))
     with pytest.raises(DataError, match="ZTDL_SOURCE_INTRO_TO_ANN"):
         source.fetch(datasets.get("intro_to_ann"))
+    # the source sensor and `make run` see it as unreadable here (and so leave its report out), not as a URL
+    observation = source.observe(datasets.get("intro_to_ann"))
+    assert observation.origin == "unavailable" and "no URL" in observation.detail
 
 
 def test_the_setting_is_read_and_checked(tmp_path, monkeypatch):
