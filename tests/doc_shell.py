@@ -49,7 +49,8 @@ def scratch_copy(target: Path, mirror: Path) -> dict[str, str]:
     if not (shared / "data").exists():
         (shared / "data").symlink_to(mirror)
     stamp = VENV / ".installed-cpu"
-    os.utime(target / "pyproject.toml", (stamp.stat().st_mtime,) * 2)
+    # in nanoseconds: a float mtime can round up past the stamp's, and make would then reinstall
+    os.utime(target / "pyproject.toml", ns=(stamp.stat().st_mtime_ns,) * 2)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ZTDL_", "DAGSTER_", "MAKE", "MFLAGS", "PYTEST_", "VIRTUAL_ENV", "PYTHONPATH"))}
     env.update({"PATH": f"{VENV / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}", "PYTHONPATH": str(target),
