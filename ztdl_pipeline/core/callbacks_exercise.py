@@ -17,14 +17,6 @@ from ztdl_pipeline.core.chapter import Chapter, Run
 CHECKPOINT = "best.keras"  # Keras 3 saves a whole model as .keras (the book's weights.hdf5 was Keras 2's whole model)
 
 
-def epoch_hook_callback(hook):
-    """A Keras callback calling `hook(epoch, logs)` after each epoch (1-based), as core/training.fit does."""
-    import keras
-
-    return keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: hook(epoch + 1, {k: float(v) for k, v in (logs or {}).items()}))
-
-
 def stopping_summary(val_loss: Sequence[float], epochs: int, patience: int) -> dict[str, float]:
     """Which epoch was best (lowest validation loss, the first on ties, as ModelCheckpoint keeps it), how many ran,
     and whether EarlyStopping ended training before `epochs` (then it ran exactly `patience` epochs past the best)."""
@@ -43,7 +35,7 @@ def callbacks_exercise(data, *, card, run: Run, learning_rate: float, epochs: in
     from ztdl_pipeline.core.refs import resolve
     from ztdl_pipeline.core.report import markdown_table
     from ztdl_pipeline.core.tabular import view
-    from ztdl_pipeline.core.training import compile_model
+    from ztdl_pipeline.core.training import _EpochCallback, compile_model
 
     frame = view(data, card)
     (x, y), (x_test, y_test) = (xy(frame, split, one_hot_target=card.one_hot_target) for split in ("train", "test"))
@@ -60,7 +52,7 @@ def callbacks_exercise(data, *, card, run: Run, learning_rate: float, epochs: in
                  keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=min_delta, patience=patience,
                                                mode="auto")]
     if run.on_epoch_end is not None:
-        callbacks.append(epoch_hook_callback(run.on_epoch_end))
+        callbacks.append(_EpochCallback(run.on_epoch_end, epochs))  # the hook every fit of the project calls
     # the book validates on its test split (validation_data=(X_test, y_test)), so the checkpoint is chosen on it
     history = model.fit(x, y, validation_data=(x_test, y_test), epochs=epochs, batch_size=batch_size, verbose=0,
                         callbacks=callbacks).history
